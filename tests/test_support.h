@@ -1,0 +1,46 @@
+// Helpers every test binary shares: a fresh temp directory per test, the ../shared paths, and
+// running the real `lookalike` binary for black-box tests.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace lookalike::testing {
+
+// ../shared (LOOKALIKE_SHARED_DIR at build time, overridable with the env var of the same name).
+std::filesystem::path shared_dir();
+std::filesystem::path conformance_dir();  // shared/clip/conformance
+std::filesystem::path vocab_dir();        // shared/clip/vocab
+std::filesystem::path lookalike_binary();
+
+// A directory created fresh for one test and removed with it.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs argv (no shell) and collects stdout, stderr and the exit code.
+CommandResult run_command(const std::vector<std::string>& argv);
+
+// Writes bytes to a file (test fixtures).
+void write_bytes(const std::filesystem::path& path, const std::string& bytes);
+std::string read_bytes(const std::filesystem::path& path);
+
+}  // namespace lookalike::testing
