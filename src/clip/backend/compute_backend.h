@@ -1,0 +1,54 @@
+// ComputeBackend: the one interface between the CLIP forward pass and whatever multiplies
+// matrices. A backend packs each weight matrix once at load (into its preferred layout) and then
+// runs y = act(x · Wᵀ + b) [+ y] on it. Backends: "onednn" (default, fast), "reference" (naive
+// loops, the yardstick tests compare against). bf16/int8/CUDA backends plug in here.
+// Thread-safety: pack() at load time from one thread; linear() may be called concurrently.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+
+namespace lookalike::clip {
+
+// What happens to x · Wᵀ + b before it is stored.
+enum class Epilogue {
+  kNone,
+  kQuickGelu,    // v · sigmoid(1.702 v)
+  kGelu,         // exact erf GELU
+  kAccumulate,   // y += v (residual connections)
+};
+
+// A weight matrix W of shape [out_features, in_features] (PyTorch Linear layout) plus an optional
+// bias, in the backend's own layout. Immutable once packed.
+class PackedWeights {
+ public:
+  virtual ~PackedWeights() = default;
+  virtual int out_features() const = 0;
+  virtual int in_features() const = 0;
+  virtual std::size_t bytes() const = 0;
+};
+
+class ComputeBackend {
+ public:
+  virtual ~ComputeBackend() = default;
+  virtual std::string_view name() const = 0;
+
+  // weight: [n, k] row-major float32; bias: [n] or nullptr. Copies what it needs.
+  virtual std::unique_ptr<PackedWeights> pack(const float* weight, const float* bias, int n, int k) = 0;
+
+  // y[m, n] = epilogue(x[m, k] · Wᵀ + b). x and y are dense row-major and must not overlap.
+  virtual void linear(const float* x, int m, const PackedWeights& w, float* y, Epilogue epilogue) const = 0;
+};
+
+// Known backend names, the first being the default.
+std::vector<std::string> compute_backend_names();
+
+// Makes a backend by name ("onednn", "reference").
+Result<std::unique_ptr<ComputeBackend>> make_compute_backend(std::string_view name);
+
+}  // namespace lookalike::clip

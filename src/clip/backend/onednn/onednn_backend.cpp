@@ -1,0 +1,108 @@
+#include "clip/backend/onednn/onednn_backend.h"
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <map>
+#include <mutex>
+#include <tuple>
+#include <unordered_map>
+
+namespace lookalike::clip {
+
+namespace {
+
+using dnnl::memory;
+using Tag = memory::format_tag;
+using DataType = memory::data_type;
+
+// Rows of x used to ask oneDNN for its preferred weight layout. The layout is then fixed, and
+// products with any m use it.
+constexpr int kLayoutProbeRows = 256;
+
+class OnednnWeights final : public PackedWeights {
+ public:
+  int out_features() const override { return n_; }
+  int in_features() const override { return k_; }
+  std::size_t bytes() const override { return weights_.get_desc().get_size() + (has_bias_ ? n_ * 4 : 0); }
+
+  int n_ = 0;
+  int k_ = 0;
+  bool has_bias_ = false;
+  memory weights_;  // [k, n] logical, oneDNN's blocked layout
+  memory bias_;     // [1, n]
+};
+
+}  // namespace
+
+struct OnednnBackend::State {
+  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+  std::mutex mutex;
+  // (m, n, k, bias, epilogue) → primitive. Shapes repeat (batch × tokens), so this stays small;
+  // the packed layout depends only on (n, k), so equal keys always fit the same weights.
+  std::map<std::tuple<int, int, int, bool, Epilogue>, dnnl::matmul> primitives;
+
+  dnnl::matmul::primitive_desc make_pd(int m, int n, int k, bool has_bias, const memory::desc& weights,
+                                       Epilogue epilogue) const {
+    memory::desc src({m, k}, DataType::f32, Tag::ab);
+    memory::desc dst({m, n}, DataType::f32, Tag::ab);
+    memory::desc bias = has_bias ? memory::desc({1, n}, DataType::f32, Tag::ab) : memory::desc();
+    dnnl::post_ops ops;
+    switch (epilogue) {
+      case Epilogue::kNone: break;
+      case Epilogue::kQuickGelu: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_swish, 1.702f, 0.0f); break;
+      case Epilogue::kGelu: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_erf, 0.0f, 0.0f); break;
+      case Epilogue::kAccumulate: ops.append_sum(1.0f); break;
+    }
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(ops);
+    dnnl::matmul::desc desc(src, weights, bias, dst);
+    return dnnl::matmul::primitive_desc(desc, attr, engine);
+  }
+};
+
+OnednnBackend::OnednnBackend() : state_(std::make_unique<State>()) {}
+OnednnBackend::~OnednnBackend() = default;
+
+std::unique_ptr<PackedWeights> OnednnBackend::pack(const float* weight, const float* bias, int n, int k) {
+  auto packed = std::make_unique<OnednnWeights>();
+  packed->n_ = n;
+  packed->k_ = k;
+  packed->has_bias_ = bias != nullptr;
+  memory::desc any({k, n}, DataType::f32, Tag::any);
+  auto pd = state_->make_pd(kLayoutProbeRows, n, k, packed->has_bias_, any, Epilogue::kNone);
+  // W is [n, k] row-major, i.e. the [k, n] matrix Wᵀ in column-major order: tag "ba".
+  memory plain({{k, n}, DataType::f32, Tag::ba}, state_->engine, const_cast<float*>(weight));
+  packed->weights_ = memory(pd.weights_desc(), state_->engine);
+  dnnl::stream stream(state_->engine);
+  dnnl::reorder(plain, packed->weights_).execute(stream, plain, packed->weights_);
+  if (bias != nullptr) {
+    packed->bias_ = memory({{1, n}, DataType::f32, Tag::ab}, state_->engine);
+    std::copy(bias, bias + n, static_cast<float*>(packed->bias_.get_data_handle()));
+  }
+  stream.wait();
+  return packed;
+}
+
+void OnednnBackend::linear(const float* x, int m, const PackedWeights& w, float* y, Epilogue epilogue) const {
+  const auto& packed = static_cast<const OnednnWeights&>(w);
+  dnnl::matmul primitive;
+  {
+    std::lock_guard lock(state_->mutex);
+    auto key = std::make_tuple(m, packed.n_, packed.k_, packed.has_bias_, epilogue);
+    auto it = state_->primitives.find(key);
+    if (it == state_->primitives.end()) {
+      auto pd = state_->make_pd(m, packed.n_, packed.k_, packed.has_bias_, packed.weights_.get_desc(), epilogue);
+      it = state_->primitives.emplace(key, dnnl::matmul(pd)).first;
+    }
+    primitive = it->second;
+  }
+  memory src({{m, packed.k_}, DataType::f32, Tag::ab}, state_->engine, const_cast<float*>(x));
+  memory dst({{m, packed.n_}, DataType::f32, Tag::ab}, state_->engine, y);
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, packed.weights_}, {DNNL_ARG_DST, dst}};
+  if (packed.has_bias_) args.emplace(DNNL_ARG_BIAS, packed.bias_);
+  dnnl::stream stream(state_->engine);
+  primitive.execute(stream, args);
+  stream.wait();
+}
+
+}  // namespace lookalike::clip

@@ -1,0 +1,26 @@
+// OnednnBackend: matrix products through oneDNN (Debian's libdnnl, JIT kernels for the CPU it
+// runs on, OpenMP threads shared with our kernels). Weights are reordered once into the layout
+// oneDNN prefers; bias, GELU/quick-GELU and the residual add are fused into the product.
+// Thread-safety: linear() may run concurrently (the primitive cache is mutex-guarded).
+#pragma once
+
+#include <memory>
+
+#include "clip/backend/compute_backend.h"
+
+namespace lookalike::clip {
+
+class OnednnBackend final : public ComputeBackend {
+ public:
+  OnednnBackend();
+  ~OnednnBackend() override;
+  std::string_view name() const override { return "onednn"; }
+  std::unique_ptr<PackedWeights> pack(const float* weight, const float* bias, int n, int k) override;
+  void linear(const float* x, int m, const PackedWeights& w, float* y, Epilogue epilogue) const override;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace lookalike::clip

@@ -1,0 +1,44 @@
+#include "clip/weight_reader.h"
+
+namespace lookalike::clip {
+
+Result<std::vector<float>> WeightReader::tensor(const std::string& name,
+                                                const std::vector<std::int64_t>& shape) const {
+  auto info = file_.require(name, shape);
+  if (!info) return info.error();
+  auto values = file_.to_f32(**info);
+  file_.release(**info);
+  return values;
+}
+
+Result<std::unique_ptr<PackedWeights>> WeightReader::linear(const std::string& prefix, int n, int k,
+                                                            bool has_bias) const {
+  auto weight = tensor(prefix + ".weight", {n, k});
+  if (!weight) return weight.error();
+  std::vector<float> bias;
+  if (has_bias) {
+    auto b = tensor(prefix + ".bias", {n});
+    if (!b) return b.error();
+    bias = std::move(b).value();
+  }
+  return backend_.pack(weight->data(), has_bias ? bias.data() : nullptr, n, k);
+}
+
+Result<std::unique_ptr<PackedWeights>> WeightReader::stacked_linear(const std::vector<std::string>& prefixes,
+                                                                    int n, int k) const {
+  std::vector<float> weight;
+  std::vector<float> bias;
+  weight.reserve(prefixes.size() * n * k);
+  bias.reserve(prefixes.size() * n);
+  for (const auto& prefix : prefixes) {
+    auto w = tensor(prefix + ".weight", {n, k});
+    if (!w) return w.error();
+    auto b = tensor(prefix + ".bias", {n});
+    if (!b) return b.error();
+    weight.insert(weight.end(), w->begin(), w->end());
+    bias.insert(bias.end(), b->begin(), b->end());
+  }
+  return backend_.pack(weight.data(), bias.data(), static_cast<int>(prefixes.size()) * n, k);
+}
+
+}  // namespace lookalike::clip
