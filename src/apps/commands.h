@@ -1,0 +1,26 @@
+// Each subcommand registers its options on the CLI11 app and sets `run` to its body; main()
+// parses once and calls it. Dependencies are built inside each command (no globals).
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+namespace lookalike::apps {
+
+// Options every subcommand shares.
+struct GlobalOptions {
+  int threads = 0;                 // 0: one per available core
+  std::string backend = "onednn";  // compute backend
+};
+
+using CommandFn = std::function<int()>;
+
+void register_embed_commands(CLI::App& app, const GlobalOptions& global, CommandFn& run);
+void register_tokenize_command(CLI::App& app, CommandFn& run);
+void register_preprocess_command(CLI::App& app, CommandFn& run);
+void register_model_commands(CLI::App& app, CommandFn& run);
+void register_bench_commands(CLI::App& app, const GlobalOptions& global, CommandFn& run);
+
+}  // namespace lookalike::apps
