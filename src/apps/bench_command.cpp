@@ -81,6 +81,7 @@ int run_bench(const BenchOptions& options, const GlobalOptions& global) {
   nlohmann::ordered_json result = {{"model", model.config().name},
                            {"test_model", model.config().test_model},
                            {"backend", model.backend().name()},
+                           {"precision", clip::precision_name(model.backend().precision())},
                            {"threads", compute_threads()},
                            {"batch", options.batch},
                            {"load_ms", load_ms},

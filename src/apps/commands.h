@@ -13,6 +13,7 @@ namespace lookalike::apps {
 struct GlobalOptions {
   int threads = 0;                 // 0: one per available core
   std::string backend = "onednn";  // compute backend
+  std::string precision = "f32";   // f32 or bf16 matrix products
 };
 
 using CommandFn = std::function<int()>;

@@ -35,6 +35,9 @@ int run_main(int argc, char** argv) {
   app.add_option("--backend", global.backend, "Compute backend: onednn or reference")
       ->envname("LOOKALIKE_BACKEND")
       ->check(CLI::IsMember({"onednn", "reference"}));
+  app.add_option("--precision", global.precision, "Matrix products in f32 (exact) or bf16 (~2x faster)")
+      ->envname("LOOKALIKE_PRECISION")
+      ->check(CLI::IsMember({"f32", "bf16"}));
 
   CommandFn run;
   register_embed_commands(app, global, run);

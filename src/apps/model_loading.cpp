@@ -9,6 +9,9 @@ Result<std::unique_ptr<clip::ClipModel>> load_model_for_command(const std::files
                                                                 bool vision, bool text) {
   clip::ClipModelOptions options;
   options.backend = global.backend;
+  auto precision = clip::parse_precision(global.precision);
+  if (!precision) return precision.error();
+  options.precision = *precision;
   options.load_vision = vision;
   options.load_text = text;
   auto model = clip::ClipModel::load(dir, options);

@@ -14,7 +14,7 @@ Result<std::unique_ptr<ClipModel>> ClipModel::load(const std::filesystem::path& 
   if (!config) return config.error();
   auto tokenizer = ClipTokenizer::load(model_dir);
   if (!tokenizer) return tokenizer.error().with_context(model_dir.string());
-  auto backend = make_compute_backend(options.backend);
+  auto backend = make_compute_backend(options.backend, options.precision);
   if (!backend) return backend.error();
   auto weights = SafetensorsFile::open(model_dir / "model.safetensors");
   if (!weights) return weights.error().with_context(model_dir.string());

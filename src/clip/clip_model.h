@@ -22,6 +22,7 @@ namespace lookalike::clip {
 
 struct ClipModelOptions {
   std::string backend = "onednn";
+  Precision precision = Precision::kF32;
   bool load_vision = true;
   bool load_text = true;
   // Images run through the vision tower this many at a time (bounds working memory).

@@ -28,22 +28,25 @@ class OnednnWeights final : public PackedWeights {
   int n_ = 0;
   int k_ = 0;
   bool has_bias_ = false;
-  memory weights_;  // [k, n] logical, oneDNN's blocked layout
-  memory bias_;     // [1, n]
+  memory weights_;  // [k, n] logical, oneDNN's blocked layout, f32 or bf16
+  memory bias_;     // [1, n] f32
 };
 
 }  // namespace
 
 struct OnednnBackend::State {
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+  DataType compute_type = DataType::f32;
   std::mutex mutex;
   // (m, n, k, bias, epilogue) → primitive. Shapes repeat (batch × tokens), so this stays small;
   // the packed layout depends only on (n, k), so equal keys always fit the same weights.
   std::map<std::tuple<int, int, int, bool, Epilogue>, dnnl::matmul> primitives;
+  // (m, k) → f32 → bf16 conversion of the input (bf16 precision only).
+  std::map<std::pair<int, int>, dnnl::reorder> converters;
 
   dnnl::matmul::primitive_desc make_pd(int m, int n, int k, bool has_bias, const memory::desc& weights,
                                        Epilogue epilogue) const {
-    memory::desc src({m, k}, DataType::f32, Tag::ab);
+    memory::desc src({m, k}, compute_type, Tag::ab);
     memory::desc dst({m, n}, DataType::f32, Tag::ab);
     memory::desc bias = has_bias ? memory::desc({1, n}, DataType::f32, Tag::ab) : memory::desc();
     dnnl::post_ops ops;
@@ -60,7 +63,10 @@ struct OnednnBackend::State {
   }
 };
 
-OnednnBackend::OnednnBackend() : state_(std::make_unique<State>()) {}
+OnednnBackend::OnednnBackend(Precision precision) : precision_(precision), state_(std::make_unique<State>()) {
+  state_->compute_type = precision == Precision::kBF16 ? DataType::bf16 : DataType::f32;
+}
+
 OnednnBackend::~OnednnBackend() = default;
 
 std::unique_ptr<PackedWeights> OnednnBackend::pack(const float* weight, const float* bias, int n, int k) {
@@ -68,9 +74,10 @@ std::unique_ptr<PackedWeights> OnednnBackend::pack(const float* weight, const fl
   packed->n_ = n;
   packed->k_ = k;
   packed->has_bias_ = bias != nullptr;
-  memory::desc any({k, n}, DataType::f32, Tag::any);
+  memory::desc any({k, n}, state_->compute_type, Tag::any);
   auto pd = state_->make_pd(kLayoutProbeRows, n, k, packed->has_bias_, any, Epilogue::kNone);
-  // W is [n, k] row-major, i.e. the [k, n] matrix Wᵀ in column-major order: tag "ba".
+  // W is [n, k] row-major, i.e. the [k, n] matrix Wᵀ in column-major order: tag "ba". The
+  // reorder also converts to bf16 when that is the compute type.
   memory plain({{k, n}, DataType::f32, Tag::ba}, state_->engine, const_cast<float*>(weight));
   packed->weights_ = memory(pd.weights_desc(), state_->engine);
   dnnl::stream stream(state_->engine);
@@ -85,7 +92,9 @@ std::unique_ptr<PackedWeights> OnednnBackend::pack(const float* weight, const fl
 
 void OnednnBackend::linear(const float* x, int m, const PackedWeights& w, float* y, Epilogue epilogue) const {
   const auto& packed = static_cast<const OnednnWeights&>(w);
+  const bool convert = state_->compute_type != DataType::f32;
   dnnl::matmul primitive;
+  dnnl::reorder converter;
   {
     std::lock_guard lock(state_->mutex);
     auto key = std::make_tuple(m, packed.n_, packed.k_, packed.has_bias_, epilogue);
@@ -95,12 +104,27 @@ void OnednnBackend::linear(const float* x, int m, const PackedWeights& w, float*
       it = state_->primitives.emplace(key, dnnl::matmul(pd)).first;
     }
     primitive = it->second;
+    if (convert) {
+      auto conv = state_->converters.find({m, packed.k_});
+      if (conv == state_->converters.end()) {
+        dnnl::reorder::primitive_desc pd(state_->engine, memory::desc({m, packed.k_}, DataType::f32, Tag::ab),
+                                         state_->engine,
+                                         memory::desc({m, packed.k_}, state_->compute_type, Tag::ab));
+        conv = state_->converters.emplace(std::make_pair(m, packed.k_), dnnl::reorder(pd)).first;
+      }
+      converter = conv->second;
+    }
   }
-  memory src({{m, packed.k_}, DataType::f32, Tag::ab}, state_->engine, const_cast<float*>(x));
+  dnnl::stream stream(state_->engine);
+  memory input({{m, packed.k_}, DataType::f32, Tag::ab}, state_->engine, const_cast<float*>(x));
+  memory src = input;
+  if (convert) {
+    src = memory({{m, packed.k_}, state_->compute_type, Tag::ab}, state_->engine);
+    converter.execute(stream, input, src);
+  }
   memory dst({{m, packed.n_}, DataType::f32, Tag::ab}, state_->engine, y);
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, packed.weights_}, {DNNL_ARG_DST, dst}};
   if (packed.has_bias_) args.emplace(DNNL_ARG_BIAS, packed.bias_);
-  dnnl::stream stream(state_->engine);
   primitive.execute(stream, args);
   stream.wait();
 }

@@ -1,6 +1,7 @@
 // OnednnBackend: matrix products through oneDNN (Debian's libdnnl, JIT kernels for the CPU it
 // runs on, OpenMP threads shared with our kernels). Weights are reordered once into the layout
-// oneDNN prefers; bias, GELU/quick-GELU and the residual add are fused into the product.
+// oneDNN prefers; bias, GELU/quick-GELU and the residual add are fused into the product. In
+// bf16 precision the weights are stored as bfloat16 and each input is converted on the way in.
 // Thread-safety: linear() may run concurrently (the primitive cache is mutex-guarded).
 #pragma once
 
@@ -12,14 +13,16 @@ namespace lookalike::clip {
 
 class OnednnBackend final : public ComputeBackend {
  public:
-  OnednnBackend();
+  explicit OnednnBackend(Precision precision = Precision::kF32);
   ~OnednnBackend() override;
   std::string_view name() const override { return "onednn"; }
+  Precision precision() const override { return precision_; }
   std::unique_ptr<PackedWeights> pack(const float* weight, const float* bias, int n, int k) override;
   void linear(const float* x, int m, const PackedWeights& w, float* y, Epilogue epilogue) const override;
 
  private:
   struct State;
+  Precision precision_;
   std::unique_ptr<State> state_;
 };
 

@@ -1,0 +1,306 @@
+#include "clip/http_download.h"
+
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <mutex>
+#include <string_view>
+
+namespace lookalike::clip {
+
+namespace {
+
+constexpr std::size_t kMaxErrorBody = 64 * 1024;
+constexpr std::uint64_t kProgressStep = 1 << 20;
+
+void ensure_curl_initialised() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+template <typename T>
+bool parse_number(std::string_view text, T& out) {
+  text = trim(text);
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+// State shared by the libcurl callbacks of one transfer.
+struct Transfer {
+  long status = 0;
+  int response_count = 0;
+  HttpHeaders headers;
+  HttpHeaders first_headers;
+  // Memory mode.
+  std::string* body = nullptr;
+  std::size_t max_body = 0;
+  bool body_too_large = false;
+  // File mode.
+  int fd = -1;
+  std::uint64_t file_size = 0;
+  std::uint64_t total = 0;
+  std::uint64_t last_report = 0;
+  bool decided = false;
+  bool writing_file = false;
+  bool restarted = false;
+  int io_errno = 0;
+  std::string abort_reason;
+  std::string error_body;
+  const HttpProgressFn* progress = nullptr;
+};
+
+std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  std::string_view line(data, size * count);
+  if (line.starts_with("HTTP/")) {  // a new response begins (redirects produce several)
+    ++t->response_count;
+    t->headers.clear();
+    t->decided = false;
+    auto space = line.find(' ');
+    long status = 0;
+    if (space != std::string_view::npos) {
+      parse_number(line.substr(space + 1, std::min<std::size_t>(3, line.size() - space - 1)),
+                   status);
+    }
+    t->status = status;
+  } else if (auto colon = line.find(':'); colon != std::string_view::npos) {
+    std::string name(trim(line.substr(0, colon)));
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::string value(trim(line.substr(colon + 1)));
+    if (t->response_count == 1) t->first_headers[name] = value;
+    t->headers[std::move(name)] = std::move(value);
+  }
+  return size * count;
+}
+
+std::size_t on_memory_data(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  std::size_t length = size * count;
+  if (t->body->size() + length > t->max_body) {
+    t->body_too_large = true;
+    return 0;
+  }
+  t->body->append(data, length);
+  return length;
+}
+
+std::uint64_t header_number(const HttpHeaders& headers, const std::string& name) {
+  std::uint64_t value = 0;
+  auto it = headers.find(name);
+  if (it == headers.end() || !parse_number(it->second, value)) return 0;
+  return value;
+}
+
+bool truncate_file(Transfer& t) {
+  if (::ftruncate(t.fd, 0) != 0 || ::lseek(t.fd, 0, SEEK_SET) != 0) {
+    t.io_errno = errno;
+    return false;
+  }
+  t.file_size = 0;
+  return true;
+}
+
+// Decides, once the final response's headers are in, whether its body goes into the file.
+bool decide(Transfer& t) {
+  t.decided = true;
+  if (t.status == 206) {
+    // "Content-Range: bytes START-END/TOTAL": it must continue exactly where the file ends.
+    auto it = t.headers.find("content-range");
+    std::string_view range = it == t.headers.end() ? std::string_view() : it->second;
+    std::uint64_t start = 0;
+    auto dash = range.find('-');
+    auto slash = range.find('/');
+    if (!range.starts_with("bytes ") || dash == std::string_view::npos ||
+        !parse_number(range.substr(6, dash - 6), start) || start != t.file_size) {
+      t.abort_reason = "the server answered with Content-Range '" + std::string(range) +
+                       "' for a request from byte " + std::to_string(t.file_size) +
+                       "; restarting from zero";
+      truncate_file(t);
+      return false;
+    }
+    if (slash != std::string_view::npos) parse_number(range.substr(slash + 1), t.total);
+    t.writing_file = true;
+  } else if (t.status == 200) {
+    if (t.file_size > 0) {  // the server ignored Range: start over
+      if (!truncate_file(t)) return false;
+      t.restarted = true;
+    }
+    t.total = header_number(t.headers, "content-length");
+    t.writing_file = true;
+  } else {
+    t.writing_file = false;
+  }
+  return true;
+}
+
+void report(Transfer& t, bool force) {
+  if (t.progress == nullptr || !*t.progress) return;
+  if (!force && t.file_size - t.last_report < kProgressStep) return;
+  t.last_report = t.file_size;
+  (*t.progress)(t.file_size, t.total);
+}
+
+std::size_t on_file_data(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  std::size_t length = size * count;
+  if (!t->decided && !decide(*t)) return 0;
+  if (!t->writing_file) {
+    t->error_body.append(data, std::min(length, kMaxErrorBody - t->error_body.size()));
+    return length;
+  }
+  for (std::size_t done = 0; done < length;) {
+    ssize_t n = ::write(t->fd, data + done, length - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      t->io_errno = n < 0 ? errno : EIO;
+      return 0;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  t->file_size += length;
+  report(*t, false);
+  return length;
+}
+
+}  // namespace
+
+struct HttpClient::Impl {
+  HttpOptions options;
+  CURL* curl = nullptr;
+  char error_buffer[CURL_ERROR_SIZE] = {};
+
+  // Resets the handle (keeping its connection cache) and sets what every request shares.
+  curl_slist* prepare(const std::string& url, Transfer& t, const std::string& range) {
+    curl_easy_reset(curl);
+    error_buffer[0] = '\0';
+    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(curl, CURLOPT_MAXREDIRS, options.max_redirects);
+#if LIBCURL_VERSION_NUM >= 0x075500  // 7.85: the string forms replace the deprecated bitmasks
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS, CURLPROTO_HTTP | CURLPROTO_HTTPS);
+    curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS, CURLPROTO_HTTP | CURLPROTO_HTTPS);
+#endif
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, options.connect_timeout_s);
+    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, options.low_speed_limit_bytes);
+    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, options.low_speed_time_s);
+    curl_easy_setopt(curl, CURLOPT_USERAGENT, options.user_agent.c_str());
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &t);
+    if (!range.empty()) curl_easy_setopt(curl, CURLOPT_RANGE, range.c_str());
+    curl_slist* headers = nullptr;
+    if (!options.bearer_token.empty()) {
+      // A custom Authorization header is only sent to the original host (scheme and port
+      // included): the CDN a download redirects to never sees the token.
+      headers =
+          curl_slist_append(headers, ("Authorization: Bearer " + options.bearer_token).c_str());
+    }
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    return headers;
+  }
+
+  Error transport_error(CURLcode code, const std::string& url) const {
+    std::string detail = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);
+    auto error_code = ErrorCode::kNetwork;
+    if (code == CURLE_URL_MALFORMAT || code == CURLE_UNSUPPORTED_PROTOCOL) {
+      error_code = ErrorCode::kInvalidArgument;
+    } else if (code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CACERT_BADFILE ||
+               code == CURLE_SSL_CERTPROBLEM) {
+      error_code = ErrorCode::kFailedPrecondition;  // retrying will not fix a certificate
+    }
+    return make_error(error_code, url + ": " + detail);
+  }
+};
+
+HttpClient::HttpClient(HttpOptions options) : impl_(std::make_unique<Impl>()) {
+  ensure_curl_initialised();
+  impl_->options = std::move(options);
+  impl_->curl = curl_easy_init();
+}
+
+HttpClient::~HttpClient() {
+  if (impl_->curl != nullptr) curl_easy_cleanup(impl_->curl);
+}
+
+Result<HttpResponse> HttpClient::get(const std::string& url, std::size_t max_body_bytes) {
+  if (impl_->curl == nullptr) return make_error(ErrorCode::kInternal, "curl_easy_init failed");
+  HttpResponse response;
+  Transfer t;
+  t.body = &response.body;
+  t.max_body = max_body_bytes;
+  curl_slist* headers = impl_->prepare(url, t, "");
+  curl_easy_setopt(impl_->curl, CURLOPT_WRITEFUNCTION, on_memory_data);
+  curl_easy_setopt(impl_->curl, CURLOPT_WRITEDATA, &t);
+  CURLcode code = curl_easy_perform(impl_->curl);
+  curl_slist_free_all(headers);
+  if (t.body_too_large) {
+    return make_error(ErrorCode::kResourceExhausted,
+                      url + ": response larger than " + std::to_string(max_body_bytes) + " bytes");
+  }
+  if (code != CURLE_OK) return impl_->transport_error(code, url);
+  response.status = t.status;
+  response.headers = std::move(t.headers);
+  response.first_headers = std::move(t.first_headers);
+  return response;
+}
+
+Result<HttpResponse> HttpClient::download(const std::string& url,
+                                          const std::filesystem::path& partial,
+                                          const HttpProgressFn& progress) {
+  if (impl_->curl == nullptr) return make_error(ErrorCode::kInternal, "curl_easy_init failed");
+  Transfer t;
+  t.fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  struct stat st {};
+  if (t.fd < 0 || ::fstat(t.fd, &st) != 0 || ::lseek(t.fd, 0, SEEK_END) < 0) {
+    int saved = errno;
+    if (t.fd >= 0) ::close(t.fd);
+    return make_error(ErrorCode::kIoError, partial.string() + ": " + std::strerror(saved));
+  }
+  t.file_size = static_cast<std::uint64_t>(st.st_size);
+  t.progress = &progress;
+  std::string range = t.file_size > 0 ? std::to_string(t.file_size) + "-" : "";
+  curl_slist* headers = impl_->prepare(url, t, range);
+  curl_easy_setopt(impl_->curl, CURLOPT_WRITEFUNCTION, on_file_data);
+  curl_easy_setopt(impl_->curl, CURLOPT_WRITEDATA, &t);
+  CURLcode code = curl_easy_perform(impl_->curl);
+  curl_slist_free_all(headers);
+  if (code == CURLE_OK && !t.decided) decide(t);  // an empty body never reached on_file_data
+  if (code == CURLE_OK && t.writing_file && t.io_errno == 0 && ::fsync(t.fd) != 0) {
+    t.io_errno = errno;
+  }
+  ::close(t.fd);
+  if (t.writing_file) report(t, true);
+  if (t.io_errno != 0) {
+    return make_error(ErrorCode::kIoError, partial.string() + ": " + std::strerror(t.io_errno));
+  }
+  if (!t.abort_reason.empty()) return make_error(ErrorCode::kNetwork, url + ": " + t.abort_reason);
+  if (code != CURLE_OK) return impl_->transport_error(code, url);
+  HttpResponse response;
+  response.status = t.status;
+  response.body = std::move(t.error_body);
+  response.headers = std::move(t.headers);
+  response.first_headers = std::move(t.first_headers);
+  response.file_size = t.file_size;
+  response.restarted = t.restarted;
+  return response;
+}
+
+}  // namespace lookalike::clip
