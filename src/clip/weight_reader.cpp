@@ -1,5 +1,7 @@
 #include "clip/weight_reader.h"
 
+#include <cstdint>
+
 namespace lookalike::clip {
 
 Result<std::vector<float>> WeightReader::tensor(const std::string& name,
@@ -13,19 +15,30 @@ Result<std::vector<float>> WeightReader::tensor(const std::string& name,
 
 Result<std::unique_ptr<PackedWeights>> WeightReader::linear(const std::string& prefix, int n, int k,
                                                             bool has_bias) const {
-  auto weight = tensor(prefix + ".weight", {n, k});
-  if (!weight) return weight.error();
+  auto info = file_.require(prefix + ".weight", {n, k});
+  if (!info) return info.error();
   std::vector<float> bias;
   if (has_bias) {
     auto b = tensor(prefix + ".bias", {n});
     if (!b) return b.error();
     bias = std::move(b).value();
   }
-  return backend_.pack(weight->data(), has_bias ? bias.data() : nullptr, n, k);
+  const TensorInfo& weight = **info;
+  const std::uint8_t* bytes = file_.data(weight);
+  std::unique_ptr<PackedWeights> packed;
+  // F32 weights are packed straight from the mapping; other types go through a float32 copy.
+  if (weight.dtype == DType::kF32 && reinterpret_cast<std::uintptr_t>(bytes) % alignof(float) == 0) {
+    packed = backend_.pack(reinterpret_cast<const float*>(bytes), has_bias ? bias.data() : nullptr, n, k);
+  } else {
+    auto values = file_.to_f32(weight);
+    packed = backend_.pack(values.data(), has_bias ? bias.data() : nullptr, n, k);
+  }
+  file_.release(weight);
+  return packed;
 }
 
-Result<std::unique_ptr<PackedWeights>> WeightReader::stacked_linear(const std::vector<std::string>& prefixes,
-                                                                    int n, int k) const {
+Result<std::unique_ptr<PackedWeights>> WeightReader::stacked_linear(
+    const std::vector<std::string>& prefixes, int n, int k) const {
   std::vector<float> weight;
   std::vector<float> bias;
   weight.reserve(prefixes.size() * n * k);
