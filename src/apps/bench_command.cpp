@@ -31,10 +31,16 @@ double ms_since(Clock::time_point start) {
 
 nlohmann::ordered_json percentiles(std::vector<double> samples) {
   std::sort(samples.begin(), samples.end());
-  auto at = [&](double q) { return samples[std::min(samples.size() - 1, static_cast<std::size_t>(q * samples.size()))]; };
+  auto at = [&](double q) {
+    return samples[std::min(samples.size() - 1, static_cast<std::size_t>(q * samples.size()))];
+  };
   double total = 0;
   for (double s : samples) total += s;
-  return {{"p50", at(0.50)}, {"p90", at(0.90)}, {"p99", at(0.99)}, {"mean", total / samples.size()}, {"n", samples.size()}};
+  return {{"p50", at(0.50)},
+          {"p90", at(0.90)},
+          {"p99", at(0.99)},
+          {"mean", total / samples.size()},
+          {"n", samples.size()}};
 }
 
 // Repeats fn until `seconds` passed (at least `min_runs` times), returning each run's ms.
@@ -51,9 +57,10 @@ std::vector<double> repeat(double seconds, int min_runs, Fn fn) {
 }
 
 const std::vector<std::string> kQueries = {
-    "red leather handbag with gold chain", "men's running shoes size 42", "wooden dining table for 6 people",
-    "stainless steel water bottle 750ml", "kids' winter jacket waterproof hooded", "wireless noise cancelling headphones",
-    "women's silk scarf floral print", "gaming laptop RTX 4070 16GB RAM"};
+    "red leather handbag with gold chain",   "men's running shoes size 42",
+    "wooden dining table for 6 people",      "stainless steel water bottle 750ml",
+    "kids' winter jacket waterproof hooded", "wireless noise cancelling headphones",
+    "women's silk scarf floral print",       "gaming laptop RTX 4070 16GB RAM"};
 
 int run_bench(const BenchOptions& options, const GlobalOptions& global) {
   const auto load_start = Clock::now();
@@ -72,21 +79,24 @@ int run_bench(const BenchOptions& options, const GlobalOptions& global) {
     p = static_cast<float>(state >> 8) / static_cast<float>(1 << 24) * 4.0f - 2.0f;
   }
   std::vector<float> out(static_cast<std::size_t>(std::max(options.batch, 32)) * dim);
-  (void)model.embed_images(pixels.data(), options.batch, out.data());  // warm-up: primitives, caches
-  auto image_ms = repeat(options.seconds, 3, [&] { (void)model.embed_images(pixels.data(), options.batch, out.data()); });
+  (void)model.embed_images(pixels.data(), options.batch,
+                           out.data());  // warm-up: primitives, caches
+  auto image_ms = repeat(options.seconds, 3, [&] {
+    (void)model.embed_images(pixels.data(), options.batch, out.data());
+  });
   double image_total = 0;
   for (double s : image_ms) image_total += s;
   const double images_per_s = options.batch * image_ms.size() / (image_total / 1000);
 
   nlohmann::ordered_json result = {{"model", model.config().name},
-                           {"test_model", model.config().test_model},
-                           {"backend", model.backend().name()},
-                           {"precision", clip::precision_name(model.backend().precision())},
-                           {"threads", compute_threads()},
-                           {"batch", options.batch},
-                           {"load_ms", load_ms},
-                           {"images_per_s", images_per_s},
-                           {"image_batch_ms", percentiles(image_ms)}};
+                                   {"test_model", model.config().test_model},
+                                   {"backend", model.backend().name()},
+                                   {"precision", clip::precision_name(model.backend().precision())},
+                                   {"threads", compute_threads()},
+                                   {"batch", options.batch},
+                                   {"load_ms", load_ms},
+                                   {"images_per_s", images_per_s},
+                                   {"image_batch_ms", percentiles(image_ms)}};
 
   if (!options.image.empty()) {
     auto loader = ImageLoader::for_model(options.model);
@@ -96,11 +106,13 @@ int run_bench(const BenchOptions& options, const GlobalOptions& global) {
     auto pipeline_ms = repeat(options.seconds, 3, [&] {
       batch_pixels.clear();
       for (auto& item : loader->load(files)) {
-        if (item.tensor) batch_pixels.insert(batch_pixels.end(), item.tensor->begin(), item.tensor->end());
+        if (item.tensor)
+          batch_pixels.insert(batch_pixels.end(), item.tensor->begin(), item.tensor->end());
       }
       (void)model.embed_images(batch_pixels.data(), options.batch, out.data());
     });
-    if (batch_pixels.size() != pixels.size()) return fail(make_error(ErrorCode::kInvalidArgument, options.image + ": cannot be decoded"));
+    if (batch_pixels.size() != pixels.size())
+      return fail(make_error(ErrorCode::kInvalidArgument, options.image + ": cannot be decoded"));
     double total = 0;
     for (double s : pipeline_ms) total += s;
     result["pipeline_images_per_s"] = options.batch * pipeline_ms.size() / (total / 1000);
@@ -112,8 +124,10 @@ int run_bench(const BenchOptions& options, const GlobalOptions& global) {
     (void)model.embed_texts(std::span(kQueries).subspan(next++ % kQueries.size(), 1), out.data());
   });
   std::vector<std::string> many;
-  for (int i = 0; i < 32; ++i) many.push_back(kQueries[i % kQueries.size()] + " " + std::to_string(i));
-  auto batch_ms = repeat(options.seconds / 2, 3, [&] { (void)model.embed_texts(many, out.data()); });
+  for (int i = 0; i < 32; ++i)
+    many.push_back(kQueries[i % kQueries.size()] + " " + std::to_string(i));
+  auto batch_ms =
+      repeat(options.seconds / 2, 3, [&] { (void)model.embed_texts(many, out.data()); });
   double batch_total = 0;
   for (double s : batch_ms) batch_total += s;
   result["text_query_ms"] = percentiles(text_ms);
@@ -124,11 +138,15 @@ int run_bench(const BenchOptions& options, const GlobalOptions& global) {
   result["peak_rss_mb"] = static_cast<double>(usage.ru_maxrss) / 1024.0;
   print_json_line(result);
   std::fprintf(stderr,
-               "model %s%s, backend %s, %d threads\n  load            %8.1f ms\n  images/s        %8.1f (batch %d)\n"
-               "  text query p50  %8.2f ms  p99 %.2f ms\n  text queries/s  %8.1f (batch 32)\n  peak RSS        %8.0f MiB\n",
-               model.config().name.c_str(), model.config().test_model ? " (TEST MODEL, random weights)" : "",
-               std::string(model.backend().name()).c_str(), compute_threads(), load_ms, images_per_s, options.batch,
-               result["text_query_ms"]["p50"].get<double>(), result["text_query_ms"]["p99"].get<double>(),
+               "model %s%s, backend %s, %d threads\n  load            %8.1f ms\n  images/s        "
+               "%8.1f (batch %d)\n"
+               "  text query p50  %8.2f ms  p99 %.2f ms\n  text queries/s  %8.1f (batch 32)\n  "
+               "peak RSS        %8.0f MiB\n",
+               model.config().name.c_str(),
+               model.config().test_model ? " (TEST MODEL, random weights)" : "",
+               std::string(model.backend().name()).c_str(), compute_threads(), load_ms,
+               images_per_s, options.batch, result["text_query_ms"]["p50"].get<double>(),
+               result["text_query_ms"]["p99"].get<double>(),
                result["text_queries_per_s"].get<double>(), result["peak_rss_mb"].get<double>());
   return kExitOk;
 }
@@ -140,11 +158,18 @@ void register_bench_commands(CLI::App& app, const GlobalOptions& global, Command
   bench->require_subcommand(1);
   auto options = std::make_shared<BenchOptions>();
   auto* embed = bench->add_subcommand("embed", "CLIP embedding throughput and latency");
-  embed->add_option("--model", options->model, "Model directory")->required()->envname("LOOKALIKE_MODEL");
-  embed->add_option("--batch", options->batch, "Images per forward pass")->check(CLI::Range(1, 256));
-  embed->add_option("--seconds", options->seconds, "Time per measurement")->check(CLI::Range(0.1, 600.0));
-  embed->add_option("--image", options->image, "Also time decode + preprocess + embed of this image");
-  embed->callback([&run, &global, options] { run = [&global, options] { return run_bench(*options, global); }; });
+  embed->add_option("--model", options->model, "Model directory")
+      ->required()
+      ->envname("LOOKALIKE_MODEL");
+  embed->add_option("--batch", options->batch, "Images per forward pass")
+      ->check(CLI::Range(1, 256));
+  embed->add_option("--seconds", options->seconds, "Time per measurement")
+      ->check(CLI::Range(0.1, 600.0));
+  embed->add_option("--image", options->image,
+                    "Also time decode + preprocess + embed of this image");
+  embed->callback([&run, &global, options] {
+    run = [&global, options] { return run_bench(*options, global); };
+  });
 }
 
 }  // namespace lookalike::apps

@@ -18,7 +18,8 @@ struct EmbedOptions {
 };
 
 std::vector<float> row(const std::vector<float>& all, std::size_t i, int dim) {
-  return {all.begin() + static_cast<std::ptrdiff_t>(i * dim), all.begin() + static_cast<std::ptrdiff_t>((i + 1) * dim)};
+  return {all.begin() + static_cast<std::ptrdiff_t>(i * dim),
+          all.begin() + static_cast<std::ptrdiff_t>((i + 1) * dim)};
 }
 
 int embed_images(const EmbedOptions& options, const GlobalOptions& global) {
@@ -30,15 +31,18 @@ int embed_images(const EmbedOptions& options, const GlobalOptions& global) {
   const std::size_t tensor_size = (*model)->image_tensor_size();
   int failures = 0;
   for (std::size_t first = 0; first < options.inputs.size(); first += options.batch) {
-    std::vector<std::string> files(options.inputs.begin() + first,
-                                   options.inputs.begin() + std::min(options.inputs.size(), first + options.batch));
+    std::vector<std::string> files(
+        options.inputs.begin() + first,
+        options.inputs.begin() + std::min(options.inputs.size(), first + options.batch));
     auto loaded = loader->load(files);
     std::vector<float> pixels;
     std::vector<std::size_t> good;
     for (std::size_t i = 0; i < loaded.size(); ++i) {
       if (!loaded[i].tensor) continue;
       if (loaded[i].tensor->size() != tensor_size) {
-        loaded[i].tensor = make_error(ErrorCode::kInvalidArgument, "preprocessor_config.json crop does not match the model's image_size");
+        loaded[i].tensor =
+            make_error(ErrorCode::kInvalidArgument,
+                       "preprocessor_config.json crop does not match the model's image_size");
         continue;
       }
       pixels.insert(pixels.end(), loaded[i].tensor->begin(), loaded[i].tensor->end());
@@ -46,7 +50,8 @@ int embed_images(const EmbedOptions& options, const GlobalOptions& global) {
     }
     std::vector<float> embeddings(good.size() * dim);
     if (!good.empty()) {
-      auto status = (*model)->embed_images(pixels.data(), static_cast<int>(good.size()), embeddings.data(), !options.raw);
+      auto status = (*model)->embed_images(pixels.data(), static_cast<int>(good.size()),
+                                           embeddings.data(), !options.raw);
       if (!status) return fail(status.error());
     }
     std::size_t next = 0;
@@ -67,8 +72,9 @@ int embed_texts(const EmbedOptions& options, const GlobalOptions& global) {
   if (!model) return fail(model.error());
   const int dim = (*model)->embedding_dim();
   for (std::size_t first = 0; first < options.inputs.size(); first += options.batch) {
-    std::vector<std::string> texts(options.inputs.begin() + first,
-                                   options.inputs.begin() + std::min(options.inputs.size(), first + options.batch));
+    std::vector<std::string> texts(
+        options.inputs.begin() + first,
+        options.inputs.begin() + std::min(options.inputs.size(), first + options.batch));
     std::vector<float> embeddings(texts.size() * dim);
     auto status = (*model)->embed_texts(texts, embeddings.data(), !options.raw);
     if (!status) return fail(status.error());
@@ -79,11 +85,13 @@ int embed_texts(const EmbedOptions& options, const GlobalOptions& global) {
   return kExitOk;
 }
 
-void add_common(CLI::App* cmd, EmbedOptions& options, const char* inputs_name, const char* inputs_help) {
+void add_common(CLI::App* cmd, EmbedOptions& options, const char* inputs_name,
+                const char* inputs_help) {
   cmd->add_option("--model", options.model, "Hugging Face CLIP model directory")
       ->required()
       ->envname("LOOKALIKE_MODEL");
-  cmd->add_flag("--raw", options.raw, "Print the raw projection instead of the L2-normalised embedding");
+  cmd->add_flag("--raw", options.raw,
+                "Print the raw projection instead of the L2-normalised embedding");
   cmd->add_option("--batch", options.batch, "Inputs per forward pass")->check(CLI::Range(1, 1024));
   cmd->add_option(inputs_name, options.inputs, inputs_help)->required();
 }
@@ -96,10 +104,14 @@ void register_embed_commands(CLI::App& app, const GlobalOptions& global, Command
   auto options = std::make_shared<EmbedOptions>();
   auto* image = embed->add_subcommand("image", "Embed image files: one JSON line per file");
   add_common(image, *options, "files", "Image files");
-  image->callback([&run, &global, options] { run = [&global, options] { return embed_images(*options, global); }; });
+  image->callback([&run, &global, options] {
+    run = [&global, options] { return embed_images(*options, global); };
+  });
   auto* text = embed->add_subcommand("text", "Embed texts: one JSON line per text");
   add_common(text, *options, "texts", "Texts");
-  text->callback([&run, &global, options] { run = [&global, options] { return embed_texts(*options, global); }; });
+  text->callback([&run, &global, options] {
+    run = [&global, options] { return embed_texts(*options, global); };
+  });
 }
 
 }  // namespace lookalike::apps

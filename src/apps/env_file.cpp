@@ -34,7 +34,8 @@ Status load_env_file(const std::filesystem::path& path) {
     }
     std::string key = trim(line.substr(0, eq));
     std::string value = trim(line.substr(eq + 1));
-    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front()) {
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+        value.back() == value.front()) {
       value = value.substr(1, value.size() - 2);
     }
     ::setenv(key.c_str(), value.c_str(), /*overwrite=*/0);

@@ -28,14 +28,16 @@ int run_main(int argc, char** argv) {
   app.require_subcommand(1);
   GlobalOptions global;
   std::string env_file;
-  app.add_option("--env-file", env_file, "KEY=VALUE file read before the environment (default .env)");
+  app.add_option("--env-file", env_file,
+                 "KEY=VALUE file read before the environment (default .env)");
   app.add_option("--threads", global.threads, "Compute threads (default: one per core)")
       ->envname("LOOKALIKE_THREADS")
       ->check(CLI::Range(0, 1024));
   app.add_option("--backend", global.backend, "Compute backend: onednn or reference")
       ->envname("LOOKALIKE_BACKEND")
       ->check(CLI::IsMember({"onednn", "reference"}));
-  app.add_option("--precision", global.precision, "Matrix products in f32 (exact) or bf16 (~2x faster)")
+  app.add_option("--precision", global.precision,
+                 "Matrix products in f32 (exact) or bf16 (~2x faster)")
       ->envname("LOOKALIKE_PRECISION")
       ->check(CLI::IsMember({"f32", "bf16"}));
 

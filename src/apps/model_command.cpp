@@ -48,7 +48,8 @@ int run_info(const std::string& dir) {
       parameters += t.numel();
       dtypes[std::string(clip::dtype_name(t.dtype))]++;
     }
-    info["weights"] = {{"tensors", weights->tensors().size()}, {"parameters", parameters}, {"dtypes", dtypes}};
+    info["weights"] = {
+        {"tensors", weights->tensors().size()}, {"parameters", parameters}, {"dtypes", dtypes}};
   } else {
     info["weights"] = {{"error", weights.error().to_string()}};
   }
@@ -66,13 +67,18 @@ void register_model_commands(CLI::App& app, CommandFn& run) {
   pull_options->endpoint = clip::default_hf_endpoint();
   pull_options->token = clip::default_hf_token();
   pull_options->dir = "models/clip-vit-base-patch32";
-  auto* pull = model->add_subcommand("pull", "Download a model from the Hugging Face hub (resumable, verified)");
+  auto* pull = model->add_subcommand(
+      "pull", "Download a model from the Hugging Face hub (resumable, verified)");
   pull->add_option("--repo", pull_options->repo, "Repository")->capture_default_str();
-  pull->add_option("--revision", pull_options->revision, "Branch, tag or commit")->capture_default_str();
+  pull->add_option("--revision", pull_options->revision, "Branch, tag or commit")
+      ->capture_default_str();
   pull->add_option("--dir", pull_options->dir, "Destination directory")->capture_default_str();
-  pull->add_option("--endpoint", pull_options->endpoint, "Hub endpoint (HF_ENDPOINT)")->capture_default_str();
-  pull->add_option("--retries", pull_options->max_retries, "Retries per file")->check(CLI::Range(0, 100));
-  pull->callback([&run, pull_options] { run = [pull_options] { return run_pull(*pull_options); }; });
+  pull->add_option("--endpoint", pull_options->endpoint, "Hub endpoint (HF_ENDPOINT)")
+      ->capture_default_str();
+  pull->add_option("--retries", pull_options->max_retries, "Retries per file")
+      ->check(CLI::Range(0, 100));
+  pull->callback(
+      [&run, pull_options] { run = [pull_options] { return run_pull(*pull_options); }; });
 
   auto info_dir = std::make_shared<std::string>();
   auto* info = model->add_subcommand("info", "Print a model directory's configuration summary");
@@ -84,21 +90,29 @@ void register_model_commands(CLI::App& app, CommandFn& run) {
     std::uint64_t seed = 0;
   };
   auto init = std::make_shared<InitOptions>();
-  auto* init_cmd = model->add_subcommand("init-random", "Write a random-weight TEST model shaped like another");
-  init_cmd->add_option("--like", init->like, "Model directory whose config and tokenizer to copy")->required();
+  auto* init_cmd =
+      model->add_subcommand("init-random", "Write a random-weight TEST model shaped like another");
+  init_cmd->add_option("--like", init->like, "Model directory whose config and tokenizer to copy")
+      ->required();
   init_cmd->add_option("--out", init->out, "Output directory")->required();
   init_cmd->add_option("--seed", init->seed, "Random seed");
-  init_cmd->add_option("--dtype", init->dtype, "Weight type")->check(CLI::IsMember({"f32", "f16", "bf16"}));
+  init_cmd->add_option("--dtype", init->dtype, "Weight type")
+      ->check(CLI::IsMember({"f32", "f16", "bf16"}));
   init_cmd->callback([&run, init] {
     run = [init] {
       clip::RandomModelOptions options;
       options.like = init->like;
       options.out = init->out;
       options.seed = init->seed;
-      options.dtype = init->dtype == "f16" ? clip::DType::kF16 : init->dtype == "bf16" ? clip::DType::kBF16 : clip::DType::kF32;
+      options.dtype = init->dtype == "f16"    ? clip::DType::kF16
+                      : init->dtype == "bf16" ? clip::DType::kBF16
+                                              : clip::DType::kF32;
       auto status = clip::write_random_model(options);
       if (!status) return fail(status.error());
-      print_json_line({{"model", init->out}, {"test_model", true}, {"seed", init->seed}, {"dtype", init->dtype}});
+      print_json_line({{"model", init->out},
+                       {"test_model", true},
+                       {"seed", init->seed},
+                       {"dtype", init->dtype}});
       return static_cast<int>(kExitOk);
     };
   });

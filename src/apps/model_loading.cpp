@@ -16,7 +16,8 @@ Result<std::unique_ptr<clip::ClipModel>> load_model_for_command(const std::files
   options.load_text = text;
   auto model = clip::ClipModel::load(dir, options);
   if (model && (*model)->config().test_model) {
-    std::fprintf(stderr, "warning: %s is a TEST MODEL with random weights: its embeddings mean nothing\n",
+    std::fprintf(stderr,
+                 "warning: %s is a TEST MODEL with random weights: its embeddings mean nothing\n",
                  (*model)->config().name.c_str());
   }
   return model;

@@ -46,10 +46,11 @@ void register_preprocess_command(CLI::App& app, CommandFn& run) {
         const auto stem = std::filesystem::path(file).stem().string();
         const auto tensor_path = std::filesystem::path(options->out) / (stem + ".f32");
         auto status = write_file_atomic(
-            tensor_path, std::string_view(reinterpret_cast<const char*>(tensor.data()), tensor.size() * sizeof(float)));
+            tensor_path, std::string_view(reinterpret_cast<const char*>(tensor.data()),
+                                          tensor.size() * sizeof(float)));
         nlohmann::ordered_json line = {{"file", file},
-                               {"tensor", tensor_path.string()},
-                               {"shape", {3, cropped.height, cropped.width}}};
+                                       {"tensor", tensor_path.string()},
+                                       {"shape", {3, cropped.height, cropped.width}}};
         if (status && options->png) {
           const auto png_path = std::filesystem::path(options->out) / (stem + ".png");
           status = image::write_png(png_path, cropped);

@@ -18,14 +18,15 @@ Result<int> read_int(const nlohmann::json& obj, const std::string& prefix, const
   if (!v.is_number_integer()) return bad_key(prefix + key, "must be an integer, got " + v.dump());
   auto value = v.get<long long>();
   if (value < min_value || value > max_value) {
-    return bad_key(prefix + key, std::to_string(value) + " is outside [" + std::to_string(min_value) +
-                                     ", " + std::to_string(max_value) + "]");
+    return bad_key(prefix + key, std::to_string(value) + " is outside [" +
+                                     std::to_string(min_value) + ", " + std::to_string(max_value) +
+                                     "]");
   }
   return static_cast<int>(value);
 }
 
-Status read_encoder(const nlohmann::json& obj, const std::string& prefix, const EncoderConfig& defaults,
-                    EncoderConfig& out) {
+Status read_encoder(const nlohmann::json& obj, const std::string& prefix,
+                    const EncoderConfig& defaults, EncoderConfig& out) {
   auto hidden = read_int(obj, prefix, "hidden_size", defaults.hidden_size, 1, 1 << 16);
   if (!hidden) return hidden.error();
   auto inter = read_int(obj, prefix, "intermediate_size", defaults.intermediate_size, 1, 1 << 18);
@@ -35,8 +36,9 @@ Status read_encoder(const nlohmann::json& obj, const std::string& prefix, const 
   auto heads = read_int(obj, prefix, "num_attention_heads", defaults.num_heads, 1, 1024);
   if (!heads) return heads.error();
   if (*hidden % *heads != 0) {
-    return bad_key(prefix + "num_attention_heads",
-                   std::to_string(*heads) + " does not divide hidden_size " + std::to_string(*hidden));
+    return bad_key(
+        prefix + "num_attention_heads",
+        std::to_string(*heads) + " does not divide hidden_size " + std::to_string(*hidden));
   }
   out.hidden_size = *hidden;
   out.intermediate_size = *inter;
@@ -50,9 +52,9 @@ Status read_encoder(const nlohmann::json& obj, const std::string& prefix, const 
     } else if (act == "gelu") {
       out.activation = Activation::kGelu;
     } else {
-      return make_error(ErrorCode::kUnsupported,
-                        "config.json: " + prefix + "hidden_act: " + act.dump() +
-                            " is not supported (quick_gelu or gelu)");
+      return make_error(ErrorCode::kUnsupported, "config.json: " + prefix +
+                                                     "hidden_act: " + act.dump() +
+                                                     " is not supported (quick_gelu or gelu)");
     }
   }
   out.layer_norm_eps = defaults.layer_norm_eps;
@@ -93,7 +95,8 @@ Result<ClipConfig> ClipConfig::from_json(const nlohmann::json& json) {
   // transformers' CLIPTextConfig / CLIPVisionConfig defaults (ViT-B/32).
   EncoderConfig text_defaults{512, 2048, 12, 8, Activation::kQuickGelu, 1e-5f};
   EncoderConfig vision_defaults{768, 3072, 12, 12, Activation::kQuickGelu, 1e-5f};
-  if (auto s = read_encoder(text, "text_config.", text_defaults, config.text.encoder); !s) return s.error();
+  if (auto s = read_encoder(text, "text_config.", text_defaults, config.text.encoder); !s)
+    return s.error();
   if (auto s = read_encoder(vision, "vision_config.", vision_defaults, config.vision.encoder); !s) {
     return s.error();
   }
@@ -111,8 +114,9 @@ Result<ClipConfig> ClipConfig::from_json(const nlohmann::json& json) {
   auto channels = read_int(vision, "vision_config.", "num_channels", 3, 3, 3);
   if (!channels) return channels.error();
   if (*image % *patch != 0) {
-    return bad_key("vision_config.patch_size", std::to_string(*patch) + " does not divide image_size " +
-                                                   std::to_string(*image));
+    return bad_key(
+        "vision_config.patch_size",
+        std::to_string(*patch) + " does not divide image_size " + std::to_string(*image));
   }
   config.vision.image_size = *image;
   config.vision.patch_size = *patch;

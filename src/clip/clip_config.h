@@ -34,9 +34,9 @@ struct VisionConfig {
   int patch_size = 32;
   int num_channels = 3;
 
-  int grid() const { return image_size / patch_size; }               // patches per side
-  int num_patches() const { return grid() * grid(); }                // 49 for ViT-B/32
-  int num_positions() const { return num_patches() + 1; }            // + the class token
+  int grid() const { return image_size / patch_size; }     // patches per side
+  int num_patches() const { return grid() * grid(); }      // 49 for ViT-B/32
+  int num_positions() const { return num_patches() + 1; }  // + the class token
   int patch_dim() const { return num_channels * patch_size * patch_size; }
 };
 

@@ -19,8 +19,8 @@ Result<std::unique_ptr<ClipModel>> ClipModel::load(const std::filesystem::path& 
   auto weights = SafetensorsFile::open(model_dir / "model.safetensors");
   if (!weights) return weights.error().with_context(model_dir.string());
 
-  std::unique_ptr<ClipModel> model(
-      new ClipModel(std::move(config).value(), std::move(tokenizer).value(), std::move(backend).value()));
+  std::unique_ptr<ClipModel> model(new ClipModel(
+      std::move(config).value(), std::move(tokenizer).value(), std::move(backend).value()));
   model->max_image_batch_ = options.max_image_batch;
   WeightReader reader(*weights, *model->backend_);
   if (options.load_vision) {
@@ -43,12 +43,14 @@ std::size_t ClipModel::image_tensor_size() const {
 }
 
 Status ClipModel::embed_images(const float* pixels, int batch, float* out, bool normalize) const {
-  if (!vision_) return make_error(ErrorCode::kFailedPrecondition, "the vision tower was not loaded");
+  if (!vision_)
+    return make_error(ErrorCode::kFailedPrecondition, "the vision tower was not loaded");
   const int dim = embedding_dim();
   const int step = std::max(1, max_image_batch_);
   for (int first = 0; first < batch; first += step) {
     const int count = std::min(step, batch - first);
-    vision_->embed(pixels + first * image_tensor_size(), count, out + static_cast<std::size_t>(first) * dim);
+    vision_->embed(pixels + first * image_tensor_size(), count,
+                   out + static_cast<std::size_t>(first) * dim);
   }
   if (normalize) {
     for (int b = 0; b < batch; ++b) l2_normalize(out + static_cast<std::size_t>(b) * dim, dim);
@@ -56,8 +58,8 @@ Status ClipModel::embed_images(const float* pixels, int batch, float* out, bool 
   return ok_status();
 }
 
-Status ClipModel::embed_token_ids(std::span<const std::vector<std::int32_t>> ids, float* out, bool normalize,
-                                  bool stop_at_end) const {
+Status ClipModel::embed_token_ids(std::span<const std::vector<std::int32_t>> ids, float* out,
+                                  bool normalize, bool stop_at_end) const {
   if (!text_) return make_error(ErrorCode::kFailedPrecondition, "the text tower was not loaded");
   if (ids.empty()) return ok_status();
   if (auto status = text_->embed(ids, out, stop_at_end); !status) return status;
@@ -68,11 +70,13 @@ Status ClipModel::embed_token_ids(std::span<const std::vector<std::int32_t>> ids
   return ok_status();
 }
 
-Status ClipModel::embed_texts(std::span<const std::string> texts, float* out, bool normalize) const {
+Status ClipModel::embed_texts(std::span<const std::string> texts, float* out,
+                              bool normalize) const {
   std::vector<std::vector<std::int32_t>> ids;
   ids.reserve(texts.size());
   for (const auto& text : texts) {
-    ids.push_back(tokenizer_.encode(text, static_cast<std::size_t>(config_.text.max_position_embeddings)));
+    ids.push_back(
+        tokenizer_.encode(text, static_cast<std::size_t>(config_.text.max_position_embeddings)));
   }
   return embed_token_ids(ids, out, normalize);
 }

@@ -46,8 +46,8 @@ class ClipModel {
   // pixels: [batch, 3, image_size, image_size]; out: [batch, embedding_dim].
   Status embed_images(const float* pixels, int batch, float* out, bool normalize = true) const;
   // ids: one sequence per text, each with start and end tokens; out: [ids.size(), embedding_dim].
-  Status embed_token_ids(std::span<const std::vector<std::int32_t>> ids, float* out, bool normalize = true,
-                         bool stop_at_end = true) const;
+  Status embed_token_ids(std::span<const std::vector<std::int32_t>> ids, float* out,
+                         bool normalize = true, bool stop_at_end = true) const;
   // Tokenises and embeds; out: [texts.size(), embedding_dim].
   Status embed_texts(std::span<const std::string> texts, float* out, bool normalize = true) const;
 
@@ -60,7 +60,9 @@ class ClipModel {
   int max_image_batch_ = 16;
 
   ClipModel(ClipConfig config, ClipTokenizer tokenizer, std::unique_ptr<ComputeBackend> backend)
-      : config_(std::move(config)), tokenizer_(std::move(tokenizer)), backend_(std::move(backend)) {}
+      : config_(std::move(config)),
+        tokenizer_(std::move(tokenizer)),
+        backend_(std::move(backend)) {}
 };
 
 }  // namespace lookalike::clip

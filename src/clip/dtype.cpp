@@ -16,22 +16,32 @@ std::optional<DType> parse_dtype(std::string_view name) {
 
 std::string_view dtype_name(DType dtype) {
   switch (dtype) {
-    case DType::kF32: return "F32";
-    case DType::kF16: return "F16";
-    case DType::kBF16: return "BF16";
-    case DType::kI64: return "I64";
-    case DType::kI32: return "I32";
+    case DType::kF32:
+      return "F32";
+    case DType::kF16:
+      return "F16";
+    case DType::kBF16:
+      return "BF16";
+    case DType::kI64:
+      return "I64";
+    case DType::kI32:
+      return "I32";
   }
   return "?";
 }
 
 std::size_t dtype_size(DType dtype) {
   switch (dtype) {
-    case DType::kF32: return 4;
-    case DType::kF16: return 2;
-    case DType::kBF16: return 2;
-    case DType::kI64: return 8;
-    case DType::kI32: return 4;
+    case DType::kF32:
+      return 4;
+    case DType::kF16:
+      return 2;
+    case DType::kBF16:
+      return 2;
+    case DType::kI64:
+      return 8;
+    case DType::kI32:
+      return 4;
   }
   return 0;
 }
@@ -80,12 +90,12 @@ std::uint16_t f32_to_f16(float value) {
   std::uint32_t bits = std::bit_cast<std::uint32_t>(value);
   std::uint16_t sign = static_cast<std::uint16_t>((bits >> 16) & 0x8000u);
   std::uint32_t abs = bits & 0x7fffffffu;
-  if (abs > 0x7f800000u) return sign | 0x7e00u;          // NaN
-  if (abs >= 0x477ff000u) return sign | 0x7c00u;         // overflow → inf
-  if (abs < 0x38800000u) {                               // subnormal or zero in f16
-    if (abs < 0x33000000u) return sign;                  // underflows to zero
+  if (abs > 0x7f800000u) return sign | 0x7e00u;   // NaN
+  if (abs >= 0x477ff000u) return sign | 0x7c00u;  // overflow → inf
+  if (abs < 0x38800000u) {                        // subnormal or zero in f16
+    if (abs < 0x33000000u) return sign;           // underflows to zero
     std::uint32_t mantissa = (abs & 0x7fffffu) | 0x800000u;
-    int shift = 126 - static_cast<int>(abs >> 23);       // 14..24
+    int shift = 126 - static_cast<int>(abs >> 23);  // 14..24
     std::uint32_t half = mantissa >> shift;
     std::uint32_t rest = mantissa & ((1u << shift) - 1);
     std::uint32_t halfway = 1u << (shift - 1);

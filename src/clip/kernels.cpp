@@ -39,11 +39,12 @@ LOOKALIKE_CLONES void layer_norm_row(const float* x, int dim, const float* gamma
 }
 
 // Attention of one head of one sequence; scores is scratch of length `length`.
-void attend_head(const float* qkv, const Sequence& seq, int dim, int head_dim, int head, bool causal,
-                 float* scores, float* out) {
+void attend_head(const float* qkv, const Sequence& seq, int dim, int head_dim, int head,
+                 bool causal, float* scores, float* out) {
   const std::size_t stride = 3 * static_cast<std::size_t>(dim);
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
-  const float* base = qkv + static_cast<std::size_t>(seq.first) * stride + static_cast<std::size_t>(head) * head_dim;
+  const float* base = qkv + static_cast<std::size_t>(seq.first) * stride +
+                      static_cast<std::size_t>(head) * head_dim;
   for (int i = 0; i < seq.length; ++i) {
     const float* q = base + i * stride;
     const int visible = causal ? i + 1 : seq.length;
@@ -57,10 +58,12 @@ void attend_head(const float* qkv, const Sequence& seq, int dim, int head_dim, i
       scores[j] = std::exp(scores[j] - max_score);
       total += scores[j];
     }
-    float* o = out + static_cast<std::size_t>(seq.first + i) * dim + static_cast<std::size_t>(head) * head_dim;
+    float* o = out + static_cast<std::size_t>(seq.first + i) * dim +
+               static_cast<std::size_t>(head) * head_dim;
     std::fill(o, o + head_dim, 0.0f);
     const float inv_total = 1.0f / total;
-    for (int j = 0; j < visible; ++j) axpy(scores[j] * inv_total, base + j * stride + 2 * dim, o, head_dim);
+    for (int j = 0; j < visible; ++j)
+      axpy(scores[j] * inv_total, base + j * stride + 2 * dim, o, head_dim);
   }
 }
 
@@ -70,12 +73,13 @@ void layer_norm(const float* x, int rows, int dim, const float* gamma, const flo
                 float* y) {
 #pragma omp parallel for schedule(static) if (rows > 16)
   for (int r = 0; r < rows; ++r) {
-    layer_norm_row(x + static_cast<std::size_t>(r) * dim, dim, gamma, beta, eps, y + static_cast<std::size_t>(r) * dim);
+    layer_norm_row(x + static_cast<std::size_t>(r) * dim, dim, gamma, beta, eps,
+                   y + static_cast<std::size_t>(r) * dim);
   }
 }
 
-void attention(const float* qkv, std::span<const Sequence> sequences, int dim, int heads, bool causal,
-               float* out) {
+void attention(const float* qkv, std::span<const Sequence> sequences, int dim, int heads,
+               bool causal, float* out) {
   const int head_dim = dim / heads;
   int max_length = 0;
   for (const auto& s : sequences) max_length = std::max(max_length, s.length);
@@ -130,8 +134,10 @@ void attention_naive(const float* qkv, std::span<const Sequence> sequences, int 
         for (int j = 0; j < visible; ++j) total += (p[j] = std::exp(p[j] - max_score));
         for (int d = 0; d < head_dim; ++d) {
           double acc = 0.0;
-          for (int j = 0; j < visible; ++j) acc += p[j] / total * qkv[(seq.first + j) * stride + 2 * dim + h * head_dim + d];
-          out[static_cast<std::size_t>(seq.first + i) * dim + h * head_dim + d] = static_cast<float>(acc);
+          for (int j = 0; j < visible; ++j)
+            acc += p[j] / total * qkv[(seq.first + j) * stride + 2 * dim + h * head_dim + d];
+          out[static_cast<std::size_t>(seq.first + i) * dim + h * head_dim + d] =
+              static_cast<float>(acc);
         }
       }
     }

@@ -23,8 +23,8 @@ struct Sequence {
 // Multi-head self-attention core: qkv is [tokens, 3 * dim] holding q | k | v per row (the fused
 // projection), out is [tokens, dim]. Each sequence attends only within itself; causal masks
 // future positions. Scores are scaled by head_dim^-0.5.
-void attention(const float* qkv, std::span<const Sequence> sequences, int dim, int heads, bool causal,
-               float* out);
+void attention(const float* qkv, std::span<const Sequence> sequences, int dim, int heads,
+               bool causal, float* out);
 
 // Naive single-threaded versions, for tests.
 void layer_norm_naive(const float* x, int rows, int dim, const float* gamma, const float* beta,

@@ -23,7 +23,9 @@ class SplitMix {
     return z ^ (z >> 31);
   }
   // Uniform in [-1, 1).
-  float symmetric() { return static_cast<float>(static_cast<double>(next() >> 11) * 0x1.0p-52 - 1.0); }
+  float symmetric() {
+    return static_cast<float>(static_cast<double>(next() >> 11) * 0x1.0p-52 - 1.0);
+  }
 
  private:
   std::uint64_t state_;
@@ -40,7 +42,8 @@ void add_encoder(std::vector<Spec>& specs, const std::string& prefix, const Enco
   const std::int64_t d = e.hidden_size;
   const std::int64_t inter = e.intermediate_size;
   // Scales after transformers' CLIP initialisation, so activations stay in a realistic range.
-  const float attn_std = std::pow(static_cast<float>(d), -0.5f) * std::pow(2.0f * e.num_layers, -0.5f);
+  const float attn_std =
+      std::pow(static_cast<float>(d), -0.5f) * std::pow(2.0f * e.num_layers, -0.5f);
   const float fc_std = std::pow(2.0f * static_cast<float>(d), -0.5f);
   for (int i = 0; i < e.num_layers; ++i) {
     const std::string p = prefix + ".layers." + std::to_string(i) + ".";
@@ -64,21 +67,40 @@ std::vector<Spec> tensor_specs(const ClipConfig& c) {
   const std::int64_t dv = c.vision.encoder.hidden_size;
   const std::int64_t patch = c.vision.patch_size;
   std::vector<Spec> specs;
-  specs.push_back({"text_model.embeddings.token_embedding.weight", {c.text.vocab_size, dt}, 0.0f, 0.02f});
-  specs.push_back({"text_model.embeddings.position_embedding.weight", {c.text.max_position_embeddings, dt}, 0.0f, 0.01f});
+  specs.push_back(
+      {"text_model.embeddings.token_embedding.weight", {c.text.vocab_size, dt}, 0.0f, 0.02f});
+  specs.push_back({"text_model.embeddings.position_embedding.weight",
+                   {c.text.max_position_embeddings, dt},
+                   0.0f,
+                   0.01f});
   add_encoder(specs, "text_model.encoder", c.text.encoder);
   specs.push_back({"text_model.final_layer_norm.weight", {dt}, 1.0f, 0.05f});
   specs.push_back({"text_model.final_layer_norm.bias", {dt}, 0.0f, 0.01f});
-  specs.push_back({"vision_model.embeddings.class_embedding", {dv}, 0.0f, std::pow(static_cast<float>(dv), -0.5f)});
-  specs.push_back({"vision_model.embeddings.patch_embedding.weight", {dv, c.vision.num_channels, patch, patch}, 0.0f, 0.02f});
-  specs.push_back({"vision_model.embeddings.position_embedding.weight", {c.vision.num_positions(), dv}, 0.0f, 0.02f});
+  specs.push_back({"vision_model.embeddings.class_embedding",
+                   {dv},
+                   0.0f,
+                   std::pow(static_cast<float>(dv), -0.5f)});
+  specs.push_back({"vision_model.embeddings.patch_embedding.weight",
+                   {dv, c.vision.num_channels, patch, patch},
+                   0.0f,
+                   0.02f});
+  specs.push_back({"vision_model.embeddings.position_embedding.weight",
+                   {c.vision.num_positions(), dv},
+                   0.0f,
+                   0.02f});
   specs.push_back({"vision_model.pre_layrnorm.weight", {dv}, 1.0f, 0.05f});
   specs.push_back({"vision_model.pre_layrnorm.bias", {dv}, 0.0f, 0.01f});
   add_encoder(specs, "vision_model.encoder", c.vision.encoder);
   specs.push_back({"vision_model.post_layernorm.weight", {dv}, 1.0f, 0.05f});
   specs.push_back({"vision_model.post_layernorm.bias", {dv}, 0.0f, 0.01f});
-  specs.push_back({"visual_projection.weight", {c.projection_dim, dv}, 0.0f, std::pow(static_cast<float>(dv), -0.5f)});
-  specs.push_back({"text_projection.weight", {c.projection_dim, dt}, 0.0f, std::pow(static_cast<float>(dt), -0.5f)});
+  specs.push_back({"visual_projection.weight",
+                   {c.projection_dim, dv},
+                   0.0f,
+                   std::pow(static_cast<float>(dv), -0.5f)});
+  specs.push_back({"text_projection.weight",
+                   {c.projection_dim, dt},
+                   0.0f,
+                   std::pow(static_cast<float>(dt), -0.5f)});
   specs.push_back({"logit_scale", {}, 2.6592f, 0.0f});
   return specs;
 }
@@ -105,10 +127,12 @@ Status write_random_model(const RandomModelOptions& options) {
     const bool required = std::string(name) == "vocab.json" || std::string(name) == "merges.txt" ||
                           std::string(name) == "preprocessor_config.json";
     if (!std::filesystem::exists(src)) {
-      if (required) return make_error(ErrorCode::kNotFound, src.string() + ": required to write a model");
+      if (required)
+        return make_error(ErrorCode::kNotFound, src.string() + ": required to write a model");
       continue;
     }
-    std::filesystem::copy_file(src, options.out / name, std::filesystem::copy_options::overwrite_existing, ec);
+    std::filesystem::copy_file(src, options.out / name,
+                               std::filesystem::copy_options::overwrite_existing, ec);
     if (ec) return make_error(ErrorCode::kIoError, src.string() + ": copy: " + ec.message());
   }
 
@@ -123,7 +147,8 @@ Status write_random_model(const RandomModelOptions& options) {
     // Uniform noise with the requested standard deviation: half-width std·√3.
     const float width = specs[i].std * 1.7320508f;
     for (auto& v : values) v = specs[i].mean + width * rng.symmetric();
-    tensors[i] = {specs[i].name, options.dtype, specs[i].shape, encode_floats(values, options.dtype)};
+    tensors[i] = {specs[i].name, options.dtype, specs[i].shape,
+                  encode_floats(values, options.dtype)};
   }
   auto status = write_safetensors(options.out / "model.safetensors", tensors,
                                   {{"format", "pt"}, {"lookalike_test_model", "random weights"}});
@@ -134,8 +159,11 @@ Status write_random_model(const RandomModelOptions& options) {
   out_config["lookalike_note"] =
       "TEST MODEL: random weights written by `lookalike model init-random` (seed " +
       std::to_string(options.seed) + "); its embeddings measure speed, never meaning";
-  out_config["_name_or_path"] = "lookalike-random-" + config->name + "-seed" + std::to_string(options.seed);
-  out_config["torch_dtype"] = options.dtype == DType::kF32 ? "float32" : options.dtype == DType::kF16 ? "float16" : "bfloat16";
+  out_config["_name_or_path"] =
+      "lookalike-random-" + config->name + "-seed" + std::to_string(options.seed);
+  out_config["torch_dtype"] = options.dtype == DType::kF32   ? "float32"
+                              : options.dtype == DType::kF16 ? "float16"
+                                                             : "bfloat16";
   return write_file_atomic(options.out / "config.json", out_config.dump(2) + "\n");
 }
 

@@ -16,7 +16,7 @@ struct RandomModelOptions {
   std::filesystem::path like;  // a model directory (config.json, vocab.json, merges.txt, ...)
   std::filesystem::path out;   // created; existing files of the same names are replaced
   std::uint64_t seed = 0;
-  DType dtype = DType::kF32;   // F32, F16 or BF16
+  DType dtype = DType::kF32;  // F32, F16 or BF16
 };
 
 Status write_random_model(const RandomModelOptions& options);

@@ -41,7 +41,8 @@ Result<SafetensorsFile> SafetensorsFile::open(const std::filesystem::path& path)
   file.path_ = path;
   file.file_ = std::move(mapped).value();
   const std::size_t size = file.file_.size();
-  if (size < 8) return corrupt(path, "file is " + std::to_string(size) + " bytes, too short for a header");
+  if (size < 8)
+    return corrupt(path, "file is " + std::to_string(size) + " bytes, too short for a header");
 
   std::uint64_t header_len = 0;
   std::memcpy(&header_len, file.file_.data(), 8);  // little-endian on every platform we build for
@@ -51,7 +52,8 @@ Result<SafetensorsFile> SafetensorsFile::open(const std::filesystem::path& path)
   }
   const char* header_begin = reinterpret_cast<const char*>(file.file_.data() + 8);
   auto header = nlohmann::json::parse(header_begin, header_begin + header_len, nullptr, false);
-  if (header.is_discarded() || !header.is_object()) return corrupt(path, "header is not a JSON object");
+  if (header.is_discarded() || !header.is_object())
+    return corrupt(path, "header is not a JSON object");
 
   const std::size_t data_start = 8 + header_len;
   const std::size_t data_size = size - data_start;
@@ -82,7 +84,8 @@ Result<SafetensorsFile> SafetensorsFile::open(const std::filesystem::path& path)
     if (!shape.is_array()) return corrupt(path, "tensor '" + name + "': shape is not an array");
     std::uint64_t numel = 1;
     for (const auto& d : shape) {
-      if (!d.is_number_unsigned()) return corrupt(path, "tensor '" + name + "': bad dimension " + d.dump());
+      if (!d.is_number_unsigned())
+        return corrupt(path, "tensor '" + name + "': bad dimension " + d.dump());
       auto dim = d.get<std::uint64_t>();
       if (dim != 0 && numel > std::numeric_limits<std::uint64_t>::max() / 16 / dim) {
         return corrupt(path, "tensor '" + name + "': shape overflows");
@@ -120,7 +123,8 @@ Result<SafetensorsFile> SafetensorsFile::open(const std::filesystem::path& path)
             [](const TensorInfo* a, const TensorInfo* b) { return a->offset < b->offset; });
   for (std::size_t i = 1; i < sorted.size(); ++i) {
     if (sorted[i - 1]->offset + sorted[i - 1]->byte_size > sorted[i]->offset) {
-      return corrupt(path, "tensors '" + sorted[i - 1]->name + "' and '" + sorted[i]->name + "' overlap");
+      return corrupt(path,
+                     "tensors '" + sorted[i - 1]->name + "' and '" + sorted[i]->name + "' overlap");
     }
   }
   return file;
@@ -146,9 +150,9 @@ Result<const TensorInfo*> SafetensorsFile::require(const std::string& name,
   if (tensor->shape != shape) {
     TensorInfo expected;
     expected.shape = shape;
-    return make_error(ErrorCode::kCorruptData, file + ": tensor '" + name + "' has shape " +
-                                                   tensor->shape_string() + ", config.json implies " +
-                                                   expected.shape_string());
+    return make_error(ErrorCode::kCorruptData,
+                      file + ": tensor '" + name + "' has shape " + tensor->shape_string() +
+                          ", config.json implies " + expected.shape_string());
   }
   return tensor;
 }

@@ -45,7 +45,9 @@ class SafetensorsFile {
   // Copies a float tensor into float32.
   std::vector<float> to_f32(const TensorInfo& tensor) const;
   // Drops the tensor's pages from the resident set once they were copied elsewhere.
-  void release(const TensorInfo& tensor) const { file_.release_pages(tensor.offset, tensor.byte_size); }
+  void release(const TensorInfo& tensor) const {
+    file_.release_pages(tensor.offset, tensor.byte_size);
+  }
 
  private:
   std::filesystem::path path_;

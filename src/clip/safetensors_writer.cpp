@@ -45,7 +45,8 @@ Status write_safetensors(const std::filesystem::path& path, const std::vector<Te
     out.write(reinterpret_cast<const char*>(&header_len), 8);
     out.write(text.data(), static_cast<std::streamsize>(text.size()));
     for (const auto& t : tensors) {
-      out.write(reinterpret_cast<const char*>(t.bytes.data()), static_cast<std::streamsize>(t.bytes.size()));
+      out.write(reinterpret_cast<const char*>(t.bytes.data()),
+                static_cast<std::streamsize>(t.bytes.size()));
     }
     if (!out.flush()) return make_error(ErrorCode::kIoError, tmp.string() + ": write failed");
   }

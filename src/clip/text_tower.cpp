@@ -20,12 +20,15 @@ Result<TextTower> TextTower::load(const WeightReader& reader, const ClipConfig& 
     std::string name;
     std::vector<std::int64_t> shape;
   };
-  for (const auto& [field, name, shape] : std::vector<Named>{
-           {&tower.token_embedding_, p + "embeddings.token_embedding.weight", {config.text.vocab_size, d}},
-           {&tower.position_embedding_, p + "embeddings.position_embedding.weight",
-            {config.text.max_position_embeddings, d}},
-           {&tower.final_ln_gamma_, p + "final_layer_norm.weight", {d}},
-           {&tower.final_ln_beta_, p + "final_layer_norm.bias", {d}}}) {
+  for (const auto& [field, name, shape] :
+       std::vector<Named>{{&tower.token_embedding_,
+                           p + "embeddings.token_embedding.weight",
+                           {config.text.vocab_size, d}},
+                          {&tower.position_embedding_,
+                           p + "embeddings.position_embedding.weight",
+                           {config.text.max_position_embeddings, d}},
+                          {&tower.final_ln_gamma_, p + "final_layer_norm.weight", {d}},
+                          {&tower.final_ln_beta_, p + "final_layer_norm.bias", {d}}}) {
     auto values = reader.tensor(name, shape);
     if (!values) return values.error();
     *field = std::move(values).value();
@@ -47,7 +50,8 @@ int TextTower::pooled_position(std::span<const std::int32_t> ids) const {
   return it == ids.end() ? static_cast<int>(ids.size()) - 1 : static_cast<int>(it - ids.begin());
 }
 
-Status TextTower::embed(std::span<const std::vector<std::int32_t>> ids, float* out, bool stop_at_end) const {
+Status TextTower::embed(std::span<const std::vector<std::int32_t>> ids, float* out,
+                        bool stop_at_end) const {
   const int d = config_.encoder.hidden_size;
   std::vector<Sequence> sequences;
   std::vector<int> pooled_rows;
@@ -57,12 +61,14 @@ Status TextTower::embed(std::span<const std::vector<std::int32_t>> ids, float* o
     if (seq.empty() || static_cast<int>(seq.size()) > config_.max_position_embeddings) {
       return make_error(ErrorCode::kInvalidArgument,
                         "text " + std::to_string(i) + ": " + std::to_string(seq.size()) +
-                            " tokens, expected 1 to " + std::to_string(config_.max_position_embeddings));
+                            " tokens, expected 1 to " +
+                            std::to_string(config_.max_position_embeddings));
     }
     for (auto id : seq) {
       if (id < 0 || id >= config_.vocab_size) {
-        return make_error(ErrorCode::kInvalidArgument,
-                          "text " + std::to_string(i) + ": token id " + std::to_string(id) + " is outside the vocabulary");
+        return make_error(ErrorCode::kInvalidArgument, "text " + std::to_string(i) + ": token id " +
+                                                           std::to_string(id) +
+                                                           " is outside the vocabulary");
       }
     }
     const int pooled = pooled_position(seq);
@@ -83,8 +89,9 @@ Status TextTower::embed(std::span<const std::vector<std::int32_t>> ids, float* o
   encoder_.forward(hidden.data(), tokens, sequences, /*causal=*/true);
   std::vector<float> pooled(ids.size() * d);
   for (std::size_t s = 0; s < ids.size(); ++s) {
-    layer_norm(hidden.data() + static_cast<std::size_t>(pooled_rows[s]) * d, 1, d, final_ln_gamma_.data(),
-               final_ln_beta_.data(), config_.encoder.layer_norm_eps, pooled.data() + s * d);
+    layer_norm(hidden.data() + static_cast<std::size_t>(pooled_rows[s]) * d, 1, d,
+               final_ln_gamma_.data(), final_ln_beta_.data(), config_.encoder.layer_norm_eps,
+               pooled.data() + s * d);
   }
   backend_->linear(pooled.data(), static_cast<int>(ids.size()), *projection_, out, Epilogue::kNone);
   return ok_status();

@@ -24,7 +24,8 @@ class TextTower {
 
   // ids: one token sequence per text (start … end [padding]); out: [n, projection_dim] raw.
   // With stop_at_end, positions after the pooled one are not computed (same result, less work).
-  Status embed(std::span<const std::vector<std::int32_t>> ids, float* out, bool stop_at_end = true) const;
+  Status embed(std::span<const std::vector<std::int32_t>> ids, float* out,
+               bool stop_at_end = true) const;
 
  private:
   TextConfig config_;

@@ -2,7 +2,8 @@
 
 namespace lookalike::clip {
 
-Result<TransformerEncoder> TransformerEncoder::load(const WeightReader& reader, const std::string& prefix,
+Result<TransformerEncoder> TransformerEncoder::load(const WeightReader& reader,
+                                                    const std::string& prefix,
                                                     const EncoderConfig& config) {
   TransformerEncoder encoder;
   encoder.config_ = config;
@@ -20,7 +21,8 @@ Result<TransformerEncoder> TransformerEncoder::load(const WeightReader& reader, 
       if (!values) return values.error();
       *field = std::move(values).value();
     }
-    auto qkv = reader.stacked_linear({p + "self_attn.q_proj", p + "self_attn.k_proj", p + "self_attn.v_proj"}, d, d);
+    auto qkv = reader.stacked_linear(
+        {p + "self_attn.q_proj", p + "self_attn.k_proj", p + "self_attn.v_proj"}, d, d);
     if (!qkv) return qkv.error();
     auto out = reader.linear(p + "self_attn.out_proj", d, d, true);
     if (!out) return out.error();
@@ -48,13 +50,13 @@ void TransformerEncoder::forward(float* hidden, int tokens, std::span<const Sequ
   const Epilogue activation =
       config_.activation == Activation::kQuickGelu ? Epilogue::kQuickGelu : Epilogue::kGelu;
   for (const auto& layer : layers_) {
-    layer_norm(hidden, tokens, d, layer.ln1_gamma.data(), layer.ln1_beta.data(), config_.layer_norm_eps,
-               normed.data());
+    layer_norm(hidden, tokens, d, layer.ln1_gamma.data(), layer.ln1_beta.data(),
+               config_.layer_norm_eps, normed.data());
     backend_->linear(normed.data(), tokens, *layer.qkv, qkv.data(), Epilogue::kNone);
     attention(qkv.data(), sequences, d, config_.num_heads, causal, context.data());
     backend_->linear(context.data(), tokens, *layer.out, hidden, Epilogue::kAccumulate);
-    layer_norm(hidden, tokens, d, layer.ln2_gamma.data(), layer.ln2_beta.data(), config_.layer_norm_eps,
-               normed.data());
+    layer_norm(hidden, tokens, d, layer.ln2_gamma.data(), layer.ln2_beta.data(),
+               config_.layer_norm_eps, normed.data());
     backend_->linear(normed.data(), tokens, *layer.fc1, mlp.data(), activation);
     backend_->linear(mlp.data(), tokens, *layer.fc2, hidden, Epilogue::kAccumulate);
   }

@@ -14,7 +14,8 @@ Result<VisionTower> VisionTower::load(const WeightReader& reader, const ClipConf
   const int d = v.encoder.hidden_size;
   const std::string p = "vision_model.";
 
-  auto patch = reader.tensor(p + "embeddings.patch_embedding.weight", {d, v.num_channels, v.patch_size, v.patch_size});
+  auto patch = reader.tensor(p + "embeddings.patch_embedding.weight",
+                             {d, v.num_channels, v.patch_size, v.patch_size});
   if (!patch) return patch.error();
   // [hidden, C, P, P] flattens to [hidden, C·P·P] in the same (c, y, x) order as our patches.
   tower.patch_embedding_ = reader.backend().pack(patch->data(), nullptr, d, v.patch_dim());
@@ -24,13 +25,15 @@ Result<VisionTower> VisionTower::load(const WeightReader& reader, const ClipConf
     std::string name;
     std::vector<std::int64_t> shape;
   };
-  for (const auto& [field, name, shape] : std::vector<Named>{
-           {&tower.class_embedding_, p + "embeddings.class_embedding", {d}},
-           {&tower.position_embedding_, p + "embeddings.position_embedding.weight", {v.num_positions(), d}},
-           {&tower.pre_ln_gamma_, p + "pre_layrnorm.weight", {d}},
-           {&tower.pre_ln_beta_, p + "pre_layrnorm.bias", {d}},
-           {&tower.post_ln_gamma_, p + "post_layernorm.weight", {d}},
-           {&tower.post_ln_beta_, p + "post_layernorm.bias", {d}}}) {
+  for (const auto& [field, name, shape] :
+       std::vector<Named>{{&tower.class_embedding_, p + "embeddings.class_embedding", {d}},
+                          {&tower.position_embedding_,
+                           p + "embeddings.position_embedding.weight",
+                           {v.num_positions(), d}},
+                          {&tower.pre_ln_gamma_, p + "pre_layrnorm.weight", {d}},
+                          {&tower.pre_ln_beta_, p + "pre_layrnorm.bias", {d}},
+                          {&tower.post_ln_gamma_, p + "post_layernorm.weight", {d}},
+                          {&tower.post_ln_beta_, p + "post_layernorm.bias", {d}}}) {
     auto values = reader.tensor(name, shape);
     if (!values) return values.error();
     *field = std::move(values).value();
@@ -64,15 +67,18 @@ void VisionTower::embed(const float* pixels, int batch, float* out) const {
       float* row = columns.data() + (static_cast<std::size_t>(b) * patches + g) * patch_dim;
       for (int c = 0; c < channels; ++c) {
         for (int y = 0; y < patch; ++y) {
-          const float* src = pixels + ((static_cast<std::size_t>(b) * channels + c) * side + gy * patch + y) * side +
-                             gx * patch;
+          const float* src =
+              pixels +
+              ((static_cast<std::size_t>(b) * channels + c) * side + gy * patch + y) * side +
+              gx * patch;
           std::memcpy(row + (c * patch + y) * patch, src, sizeof(float) * patch);
         }
       }
     }
   }
   std::vector<float> embedded(static_cast<std::size_t>(batch) * patches * d);
-  backend_->linear(columns.data(), batch * patches, *patch_embedding_, embedded.data(), Epilogue::kNone);
+  backend_->linear(columns.data(), batch * patches, *patch_embedding_, embedded.data(),
+                   Epilogue::kNone);
 
   std::vector<float> hidden(static_cast<std::size_t>(batch) * tokens * d);
   std::vector<Sequence> sequences(batch);
@@ -88,13 +94,15 @@ void VisionTower::embed(const float* pixels, int batch, float* out) const {
     }
   }
   const float eps = config_.encoder.layer_norm_eps;
-  layer_norm(hidden.data(), batch * tokens, d, pre_ln_gamma_.data(), pre_ln_beta_.data(), eps, hidden.data());
+  layer_norm(hidden.data(), batch * tokens, d, pre_ln_gamma_.data(), pre_ln_beta_.data(), eps,
+             hidden.data());
   encoder_.forward(hidden.data(), batch * tokens, sequences, /*causal=*/false);
 
   std::vector<float> pooled(static_cast<std::size_t>(batch) * d);
   for (int b = 0; b < batch; ++b) {
-    layer_norm(hidden.data() + static_cast<std::size_t>(b) * tokens * d, 1, d, post_ln_gamma_.data(),
-               post_ln_beta_.data(), eps, pooled.data() + static_cast<std::size_t>(b) * d);
+    layer_norm(hidden.data() + static_cast<std::size_t>(b) * tokens * d, 1, d,
+               post_ln_gamma_.data(), post_ln_beta_.data(), eps,
+               pooled.data() + static_cast<std::size_t>(b) * d);
   }
   backend_->linear(pooled.data(), batch, *projection_, out, Epilogue::kNone);
 }

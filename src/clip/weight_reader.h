@@ -14,17 +14,20 @@ namespace lookalike::clip {
 
 class WeightReader {
  public:
-  WeightReader(const SafetensorsFile& file, ComputeBackend& backend) : file_(file), backend_(backend) {}
+  WeightReader(const SafetensorsFile& file, ComputeBackend& backend)
+      : file_(file), backend_(backend) {}
 
   // A float tensor of exactly `shape`, as float32.
-  Result<std::vector<float>> tensor(const std::string& name, const std::vector<std::int64_t>& shape) const;
+  Result<std::vector<float>> tensor(const std::string& name,
+                                    const std::vector<std::int64_t>& shape) const;
 
   // The Linear layer `<prefix>.weight` [n, k] (+ `<prefix>.bias` [n] when has_bias), packed.
-  Result<std::unique_ptr<PackedWeights>> linear(const std::string& prefix, int n, int k, bool has_bias) const;
+  Result<std::unique_ptr<PackedWeights>> linear(const std::string& prefix, int n, int k,
+                                                bool has_bias) const;
 
   // Several Linear layers with the same input, stacked along n into one (q, k, v → qkv).
-  Result<std::unique_ptr<PackedWeights>> stacked_linear(const std::vector<std::string>& prefixes, int n,
-                                                        int k) const;
+  Result<std::unique_ptr<PackedWeights>> stacked_linear(const std::vector<std::string>& prefixes,
+                                                        int n, int k) const;
 
   ComputeBackend& backend() const { return backend_; }
 

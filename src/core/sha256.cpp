@@ -25,7 +25,9 @@ void Sha256::update(std::span<const std::uint8_t> bytes) {
   EVP_DigestUpdate(state_->ctx, bytes.data(), bytes.size());
 }
 
-void Sha256::update(std::string_view text) { EVP_DigestUpdate(state_->ctx, text.data(), text.size()); }
+void Sha256::update(std::string_view text) {
+  EVP_DigestUpdate(state_->ctx, text.data(), text.size());
+}
 
 std::string Sha256::hex_digest() {
   unsigned char digest[EVP_MAX_MD_SIZE];

@@ -44,7 +44,9 @@ class Cli : public ::testing::Test {
   std::string model(const std::string& name = "tiny-p32") const {
     return (testing::conformance_dir() / "models" / name).string();
   }
-  std::string image(const std::string& name) const { return (testing::conformance_dir() / "images" / name).string(); }
+  std::string image(const std::string& name) const {
+    return (testing::conformance_dir() / "images" / name).string();
+  }
   testing::CommandResult lookalike(std::vector<std::string> args) const {
     args.insert(args.begin(), testing::lookalike_binary().string());
     return run_command(args);
@@ -64,7 +66,8 @@ TEST_F(Cli, TokenizePrintsTheReferenceIds) {
   ASSERT_EQ(result.exit_code, 0) << result.err;
   auto lines = json_lines(result.out);
   ASSERT_EQ(lines.size(), want.size());
-  for (const auto& line : lines) EXPECT_EQ(line["ids"].get<std::vector<int>>(), want[line["text"]]) << line["text"];
+  for (const auto& line : lines)
+    EXPECT_EQ(line["ids"].get<std::vector<int>>(), want[line["text"]]) << line["text"];
 }
 
 TEST_F(Cli, EmbedTextRawMatchesTheReference) {
@@ -78,7 +81,8 @@ TEST_F(Cli, EmbedTextRawMatchesTheReference) {
     ASSERT_EQ(lines.size(), texts.size());
     for (std::size_t i = 0; i < lines.size(); ++i) {
       EXPECT_EQ(lines[i]["text"], texts[i]["text"]);
-      EXPECT_GE(cosine(lines[i]["embedding"].get<std::vector<float>>(), texts[i]["embedding"].get<std::vector<float>>()),
+      EXPECT_GE(cosine(lines[i]["embedding"].get<std::vector<float>>(),
+                       texts[i]["embedding"].get<std::vector<float>>()),
                 expected_["tolerances"]["text_cosine_min"].get<double>());
     }
   }
@@ -87,7 +91,8 @@ TEST_F(Cli, EmbedTextRawMatchesTheReference) {
 TEST_F(Cli, EmbedImageMatchesTheReferenceFromFiles) {
   for (const char* name : {"tiny-p32", "tiny-p16-gelu-f16"}) {
     const auto& images = expected_["models"][name]["images"];
-    std::vector<std::string> args = {"embed", "image", "--model", model(name), "--raw", "--batch", "4"};
+    std::vector<std::string> args = {"embed", "image",   "--model", model(name),
+                                     "--raw", "--batch", "4"};
     for (auto it = images.begin(); it != images.end(); ++it) args.push_back(image(it.key()));
     auto result = lookalike(args);
     ASSERT_EQ(result.exit_code, 0) << result.err;
@@ -95,7 +100,8 @@ TEST_F(Cli, EmbedImageMatchesTheReferenceFromFiles) {
     ASSERT_EQ(lines.size(), images.size());
     for (const auto& line : lines) {
       const auto file = std::filesystem::path(line["file"].get<std::string>()).filename().string();
-      EXPECT_GE(cosine(line["embedding"].get<std::vector<float>>(), images[file].get<std::vector<float>>()),
+      EXPECT_GE(cosine(line["embedding"].get<std::vector<float>>(),
+                       images[file].get<std::vector<float>>()),
                 expected_["tolerances"]["image_cosine_min"].get<double>())
           << name << " " << file;
     }
@@ -106,8 +112,9 @@ TEST_F(Cli, BadFilesAreReportedWithoutLosingTheOthers) {
   testing::write_bytes(dir_ / "text.jpg", "this is not an image");
   auto truncated = testing::read_bytes(image("photo_640x480_q90.jpg"));
   testing::write_bytes(dir_ / "truncated.jpg", truncated.substr(0, truncated.size() / 3));
-  auto result = lookalike({"embed", "image", "--model", model(), image("square_224.png"), (dir_ / "text.jpg").string(),
-                           (dir_ / "missing.png").string(), (dir_ / "truncated.jpg").string(), image("cmyk_400x300.jpg")});
+  auto result = lookalike({"embed", "image", "--model", model(), image("square_224.png"),
+                           (dir_ / "text.jpg").string(), (dir_ / "missing.png").string(),
+                           (dir_ / "truncated.jpg").string(), image("cmyk_400x300.jpg")});
   EXPECT_EQ(result.exit_code, 1);
   auto out = json_lines(result.out);
   ASSERT_EQ(out.size(), 2u);
@@ -126,8 +133,8 @@ TEST_F(Cli, BadFilesAreReportedWithoutLosingTheOthers) {
 }
 
 TEST_F(Cli, PreprocessWritesTheTensorAndAPng) {
-  auto result = lookalike({"preprocess", "--model", model(), "--out", (dir_ / "out").string(), "--png",
-                           image("photo_640x480_q90.jpg")});
+  auto result = lookalike({"preprocess", "--model", model(), "--out", (dir_ / "out").string(),
+                           "--png", image("photo_640x480_q90.jpg")});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   auto tensor = testing::read_bytes(dir_ / "out" / "photo_640x480_q90.f32");
   auto want = testing::read_bytes(testing::conformance_dir() / "pixels" / "photo_640x480_q90.f32");
@@ -136,7 +143,8 @@ TEST_F(Cli, PreprocessWritesTheTensorAndAPng) {
   std::memcpy(got.data(), tensor.data(), tensor.size());
   std::memcpy(ref.data(), want.data(), want.size());
   double max_abs = 0;
-  for (std::size_t i = 0; i < got.size(); ++i) max_abs = std::max(max_abs, static_cast<double>(std::abs(got[i] - ref[i])));
+  for (std::size_t i = 0; i < got.size(); ++i)
+    max_abs = std::max(max_abs, static_cast<double>(std::abs(got[i] - ref[i])));
   EXPECT_LE(max_abs, expected_["tolerances"]["pixel_max_abs"].get<double>());
   auto png = testing::read_bytes(dir_ / "out" / "photo_640x480_q90.png");
   ASSERT_GT(png.size(), 8u);
@@ -145,14 +153,16 @@ TEST_F(Cli, PreprocessWritesTheTensorAndAPng) {
 
 TEST_F(Cli, ModelInitRandomAndInfo) {
   const auto out = (dir_ / "random").string();
-  auto init = lookalike({"model", "init-random", "--like", model(), "--out", out, "--seed", "3", "--dtype", "bf16"});
+  auto init = lookalike(
+      {"model", "init-random", "--like", model(), "--out", out, "--seed", "3", "--dtype", "bf16"});
   ASSERT_EQ(init.exit_code, 0) << init.err;
   auto info = lookalike({"model", "info", "--model", out});
   ASSERT_EQ(info.exit_code, 0) << info.err;
   auto summary = json_lines(info.out).at(0);
   EXPECT_EQ(summary["test_model"], true);
   EXPECT_EQ(summary["projection_dim"], 32);
-  EXPECT_EQ(summary["weights"]["dtypes"]["BF16"].get<int>(), summary["weights"]["tensors"].get<int>());
+  EXPECT_EQ(summary["weights"]["dtypes"]["BF16"].get<int>(),
+            summary["weights"]["tensors"].get<int>());
   // Loading a test model says so.
   auto embed = lookalike({"embed", "text", "--model", out, "hello"});
   ASSERT_EQ(embed.exit_code, 0) << embed.err;
@@ -167,10 +177,13 @@ TEST_F(Cli, BrokenModelDirectoriesFailClearly) {
   // A truncated weights file: the error names the file.
   std::filesystem::create_directories(dir_ / "broken");
   for (const char* f : {"config.json", "vocab.json", "merges.txt", "preprocessor_config.json"}) {
-    std::filesystem::copy_file(testing::conformance_dir() / "models" / "tiny-p32" / f, dir_ / "broken" / f);
+    std::filesystem::copy_file(testing::conformance_dir() / "models" / "tiny-p32" / f,
+                               dir_ / "broken" / f);
   }
-  auto weights = testing::read_bytes(testing::conformance_dir() / "models" / "tiny-p32" / "model.safetensors");
-  testing::write_bytes(dir_ / "broken" / "model.safetensors", weights.substr(0, weights.size() / 2));
+  auto weights =
+      testing::read_bytes(testing::conformance_dir() / "models" / "tiny-p32" / "model.safetensors");
+  testing::write_bytes(dir_ / "broken" / "model.safetensors",
+                       weights.substr(0, weights.size() / 2));
   auto truncated = lookalike({"embed", "text", "--model", (dir_ / "broken").string(), "x"});
   EXPECT_EQ(truncated.exit_code, 2);
   EXPECT_NE(truncated.err.find("model.safetensors"), std::string::npos) << truncated.err;
@@ -182,17 +195,19 @@ TEST_F(Cli, ConfigPrecedenceFlagsThenEnvironmentThenEnvFile) {
   ASSERT_EQ(from_file.exit_code, 0) << from_file.err;
   // A flag wins over the file.
   testing::write_bytes(dir_ / "bad.env", "LOOKALIKE_MODEL=" + (dir_ / "nope").string() + "\n");
-  auto flag_wins = lookalike({"--env-file", (dir_ / "bad.env").string(), "tokenize", "--model", model(), "hi"});
+  auto flag_wins =
+      lookalike({"--env-file", (dir_ / "bad.env").string(), "tokenize", "--model", model(), "hi"});
   EXPECT_EQ(flag_wins.exit_code, 0) << flag_wins.err;
   testing::write_bytes(dir_ / "malformed.env", "JUST_A_WORD\n");
-  auto malformed = lookalike({"--env-file", (dir_ / "malformed.env").string(), "tokenize", "--model", model(), "hi"});
+  auto malformed = lookalike(
+      {"--env-file", (dir_ / "malformed.env").string(), "tokenize", "--model", model(), "hi"});
   EXPECT_EQ(malformed.exit_code, 2);
   EXPECT_NE(malformed.err.find("malformed.env:1"), std::string::npos);
 }
 
 TEST_F(Cli, BenchEmbedPrintsNumbers) {
-  auto result = lookalike({"bench", "embed", "--model", model(), "--batch", "4", "--seconds", "0.2", "--image",
-                           image("photo_640x480_q90.jpg")});
+  auto result = lookalike({"bench", "embed", "--model", model(), "--batch", "4", "--seconds", "0.2",
+                           "--image", image("photo_640x480_q90.jpg")});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   auto line = json_lines(result.out).at(0);
   EXPECT_GT(line["images_per_s"].get<double>(), 0);
@@ -204,7 +219,8 @@ TEST_F(Cli, BenchEmbedPrintsNumbers) {
 TEST_F(Cli, UsageErrorsExitNonZero) {
   EXPECT_NE(lookalike({}).exit_code, 0);
   EXPECT_NE(lookalike({"embed", "image", "--model", model()}).exit_code, 0);
-  EXPECT_NE(lookalike({"--precision", "fp8", "embed", "text", "--model", model(), "x"}).exit_code, 0);
+  EXPECT_NE(lookalike({"--precision", "fp8", "embed", "text", "--model", model(), "x"}).exit_code,
+            0);
   EXPECT_EQ(lookalike({"--version"}).exit_code, 0);
 }
 

@@ -44,14 +44,16 @@ TEST(ClipConfig, ErrorsNameTheKey) {
     const char* json;
     const char* key;
   };
-  for (const auto& c : {Case{R"({"vision_config": {"hidden_size": 100, "num_attention_heads": 12}})", "vision_config.num_attention_heads"},
-                        Case{R"({"vision_config": {"patch_size": 30}})", "vision_config.patch_size"},
-                        Case{R"({"text_config": {"hidden_act": "relu"}})", "text_config.hidden_act"},
-                        Case{R"({"text_config": {"layer_norm_eps": -1}})", "text_config.layer_norm_eps"},
-                        Case{R"({"text_config": {"num_hidden_layers": "12"}})", "text_config.num_hidden_layers"},
-                        Case{R"({"projection_dim": 0})", "projection_dim"},
-                        Case{R"({"model_type": "bert"})", "model_type"},
-                        Case{R"({"text_config": 3})", "text_config"}}) {
+  for (const auto& c :
+       {Case{R"({"vision_config": {"hidden_size": 100, "num_attention_heads": 12}})",
+             "vision_config.num_attention_heads"},
+        Case{R"({"vision_config": {"patch_size": 30}})", "vision_config.patch_size"},
+        Case{R"({"text_config": {"hidden_act": "relu"}})", "text_config.hidden_act"},
+        Case{R"({"text_config": {"layer_norm_eps": -1}})", "text_config.layer_norm_eps"},
+        Case{R"({"text_config": {"num_hidden_layers": "12"}})", "text_config.num_hidden_layers"},
+        Case{R"({"projection_dim": 0})", "projection_dim"},
+        Case{R"({"model_type": "bert"})", "model_type"},
+        Case{R"({"text_config": 3})", "text_config"}}) {
     auto config = ClipConfig::from_json(nlohmann::json::parse(c.json));
     ASSERT_FALSE(config.ok()) << c.json;
     EXPECT_NE(config.error().message.find(c.key), std::string::npos) << config.error().message;

@@ -41,7 +41,8 @@ class ClipModelConformance : public ::testing::TestWithParam<Param> {
     expected_ = *expected;
     ClipModelOptions options;
     options.backend = std::get<1>(GetParam());
-    auto model = ClipModel::load(testing::conformance_dir() / "models" / std::get<0>(GetParam()), options);
+    auto model =
+        ClipModel::load(testing::conformance_dir() / "models" / std::get<0>(GetParam()), options);
     ASSERT_TRUE(model.ok()) << model.error().to_string();
     model_ = std::move(model).value();
   }
@@ -57,7 +58,8 @@ TEST_P(ClipModelConformance, ImageEmbeddingsMatchReference) {
   std::vector<std::vector<float>> want;
   std::vector<std::string> names;
   for (auto it = images.begin(); it != images.end(); ++it) {
-    auto tensor = read_f32(testing::conformance_dir() / expected_["pixels"][it.key()]["file"].get<std::string>());
+    auto tensor = read_f32(testing::conformance_dir() /
+                           expected_["pixels"][it.key()]["file"].get<std::string>());
     ASSERT_EQ(tensor.size(), model_->image_tensor_size());
     pixels.insert(pixels.end(), tensor.begin(), tensor.end());
     want.push_back(it.value().get<std::vector<float>>());
@@ -66,7 +68,8 @@ TEST_P(ClipModelConformance, ImageEmbeddingsMatchReference) {
   const int dim = model_->embedding_dim();
   std::vector<float> got(names.size() * dim);
   // One batch with every image: batching must not change any image's embedding.
-  ASSERT_TRUE(model_->embed_images(pixels.data(), static_cast<int>(names.size()), got.data(), false).ok());
+  ASSERT_TRUE(
+      model_->embed_images(pixels.data(), static_cast<int>(names.size()), got.data(), false).ok());
   for (std::size_t i = 0; i < names.size(); ++i) {
     std::vector<float> one(got.begin() + i * dim, got.begin() + (i + 1) * dim);
     double c = cosine(one, want[i]);
@@ -100,7 +103,8 @@ TEST_P(ClipModelConformance, TextEmbeddingsMatchReference) {
   ASSERT_TRUE(model_->embed_token_ids(ids, got.data(), false).ok());
   for (std::size_t i = 0; i < ids.size(); ++i) {
     std::vector<float> one(got.begin() + i * dim, got.begin() + (i + 1) * dim);
-    EXPECT_GE(cosine(one, texts[i]["embedding"].get<std::vector<float>>()), tolerance) << texts[i]["text"];
+    EXPECT_GE(cosine(one, texts[i]["embedding"].get<std::vector<float>>()), tolerance)
+        << texts[i]["text"];
   }
 }
 
@@ -114,7 +118,8 @@ TEST_P(ClipModelConformance, TextsThroughTheTokenizerMatchReference) {
   ASSERT_TRUE(model_->embed_texts(strings, got.data(), true).ok());
   for (std::size_t i = 0; i < strings.size(); ++i) {
     std::vector<float> one(got.begin() + i * dim, got.begin() + (i + 1) * dim);
-    EXPECT_GE(cosine(one, texts[i]["embedding"].get<std::vector<float>>()), tolerance) << strings[i];
+    EXPECT_GE(cosine(one, texts[i]["embedding"].get<std::vector<float>>()), tolerance)
+        << strings[i];
     double norm = 0;
     for (float v : one) norm += v * v;
     EXPECT_NEAR(norm, 1.0, 1e-5);
@@ -125,7 +130,8 @@ INSTANTIATE_TEST_SUITE_P(Models, ClipModelConformance,
                          ::testing::Combine(::testing::Values("tiny-p32", "tiny-p16-gelu-f16"),
                                             ::testing::Values("onednn", "reference")),
                          [](const auto& param_info) {
-                           std::string name = std::get<0>(param_info.param) + "_" + std::get<1>(param_info.param);
+                           std::string name =
+                               std::get<0>(param_info.param) + "_" + std::get<1>(param_info.param);
                            for (auto& c : name) {
                              if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
                            }

@@ -55,7 +55,8 @@ TEST_F(FullSizeModel, TextEmbeddingIgnoresPaddingAfterTheEndToken) {
   ASSERT_TRUE(model_->embed_token_ids(batch, stopped.data(), true, /*stop_at_end=*/true).ok());
   std::vector<std::vector<std::int32_t>> padded_in = {padded};
   ASSERT_TRUE(model_->embed_token_ids(padded_in, full.data(), true, /*stop_at_end=*/false).ok());
-  ASSERT_TRUE(model_->embed_token_ids(padded_in, padded_batch.data(), true, /*stop_at_end=*/true).ok());
+  ASSERT_TRUE(
+      model_->embed_token_ids(padded_in, padded_batch.data(), true, /*stop_at_end=*/true).ok());
   double dot = 0;
   float max_diff = 0;
   for (int i = 0; i < 512; ++i) {
@@ -72,7 +73,8 @@ TEST_F(FullSizeModel, ImagesEmbedToUnitVectorsIndependentlyOfTheBatch) {
   ASSERT_NE(model_, nullptr);
   const std::size_t size = model_->image_tensor_size();
   std::vector<float> pixels(2 * size);
-  for (std::size_t i = 0; i < pixels.size(); ++i) pixels[i] = std::sin(static_cast<float>(i) * 0.001f);
+  for (std::size_t i = 0; i < pixels.size(); ++i)
+    pixels[i] = std::sin(static_cast<float>(i) * 0.001f);
   std::vector<float> both(2 * 512), second(512);
   ASSERT_TRUE(model_->embed_images(pixels.data(), 2, both.data()).ok());
   ASSERT_TRUE(model_->embed_images(pixels.data() + size, 1, second.data()).ok());

@@ -85,7 +85,8 @@ TEST_P(BackendTest, LinearMatchesReferenceForEveryEpilogue) {
   auto fast = make_compute_backend("onednn", GetParam().precision);
   auto naive = make_compute_backend("reference");
   ASSERT_TRUE(fast.ok() && naive.ok());
-  for (auto [m, n, k] : {std::tuple{1, 8, 8}, std::tuple{7, 48, 64}, std::tuple{50, 192, 48}, std::tuple{300, 64, 256}}) {
+  for (auto [m, n, k] : {std::tuple{1, 8, 8}, std::tuple{7, 48, 64}, std::tuple{50, 192, 48},
+                         std::tuple{300, 64, 256}}) {
     auto w = random_values(static_cast<std::size_t>(n) * k, 6, 0.1f);
     auto b = random_values(n, 7, 0.1f);
     auto x = random_values(static_cast<std::size_t>(m) * k, 8);
@@ -93,7 +94,8 @@ TEST_P(BackendTest, LinearMatchesReferenceForEveryEpilogue) {
     auto packed_naive = (*naive)->pack(w.data(), b.data(), n, k);
     EXPECT_EQ(packed_fast->out_features(), n);
     EXPECT_EQ(packed_fast->in_features(), k);
-    for (auto epilogue : {Epilogue::kNone, Epilogue::kQuickGelu, Epilogue::kGelu, Epilogue::kAccumulate}) {
+    for (auto epilogue :
+         {Epilogue::kNone, Epilogue::kQuickGelu, Epilogue::kGelu, Epilogue::kAccumulate}) {
       auto got = random_values(static_cast<std::size_t>(m) * n, 9);
       auto want = got;
       (*fast)->linear(x.data(), m, *packed_fast, got.data(), epilogue);
@@ -104,8 +106,11 @@ TEST_P(BackendTest, LinearMatchesReferenceForEveryEpilogue) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Precisions, BackendTest,
-                         ::testing::Values(BackendCase{Precision::kF32, 1e-4f}, BackendCase{Precision::kBF16, 3e-2f}),
-                         [](const auto& param_info) { return std::string(precision_name(param_info.param.precision)); });
+                         ::testing::Values(BackendCase{Precision::kF32, 1e-4f},
+                                           BackendCase{Precision::kBF16, 3e-2f}),
+                         [](const auto& param_info) {
+                           return std::string(precision_name(param_info.param.precision));
+                         });
 
 TEST(ComputeBackend, UnknownNamesAreErrors) {
   EXPECT_EQ(make_compute_backend("cuda").error().code, ErrorCode::kInvalidArgument);

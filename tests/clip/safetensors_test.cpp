@@ -30,7 +30,8 @@ TEST_F(SafetensorsTest, RoundTripsEveryFloatType) {
   std::vector<float> values = {1.0f, -2.5f, 0.333333f, 65504.0f, 1e-6f, 0.0f};
   std::vector<TensorData> tensors;
   for (auto dtype : {DType::kF32, DType::kF16, DType::kBF16}) {
-    tensors.push_back({"t_" + std::string(dtype_name(dtype)), dtype, {2, 3}, encode_floats(values, dtype)});
+    tensors.push_back(
+        {"t_" + std::string(dtype_name(dtype)), dtype, {2, 3}, encode_floats(values, dtype)});
   }
   ASSERT_TRUE(write_safetensors(dir_ / "m.safetensors", tensors, {{"format", "pt"}}).ok());
   auto file = SafetensorsFile::open(dir_ / "m.safetensors");
@@ -42,7 +43,9 @@ TEST_F(SafetensorsTest, RoundTripsEveryFloatType) {
     ASSERT_EQ(got.size(), values.size());
     const float rel = t.dtype == DType::kF32 ? 0.0f : t.dtype == DType::kF16 ? 1e-3f : 8e-3f;
     for (std::size_t i = 0; i < values.size(); ++i) {
-      EXPECT_NEAR(got[i], values[i], std::abs(values[i]) * rel + (t.dtype == DType::kF16 ? 1e-7f : 0.0f)) << t.name;
+      EXPECT_NEAR(got[i], values[i],
+                  std::abs(values[i]) * rel + (t.dtype == DType::kF16 ? 1e-7f : 0.0f))
+          << t.name;
     }
   }
   EXPECT_TRUE(file->require("t_F16", {2, 3}).ok());
@@ -72,13 +75,17 @@ TEST_F(SafetensorsTest, RejectsNonJsonHeader) {
 
 TEST_F(SafetensorsTest, RejectsTruncatedData) {
   // The tensor claims 16 bytes; only 8 are there (a download cut short).
-  auto error = open_bytes(with_header(R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", std::string(8, '\0'))).error();
+  auto error = open_bytes(with_header(R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})",
+                                      std::string(8, '\0')))
+                   .error();
   EXPECT_EQ(error.code, ErrorCode::kCorruptData);
   EXPECT_NE(error.message.find("'w'"), std::string::npos);
 }
 
 TEST_F(SafetensorsTest, RejectsSizeThatDoesNotMatchShape) {
-  auto error = open_bytes(with_header(R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,16]}})", std::string(16, '\0'))).error();
+  auto error = open_bytes(with_header(R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,16]}})",
+                                      std::string(16, '\0')))
+                   .error();
   EXPECT_EQ(error.code, ErrorCode::kCorruptData);
 }
 
@@ -93,18 +100,24 @@ TEST_F(SafetensorsTest, RejectsOverlappingTensors) {
 
 TEST_F(SafetensorsTest, RejectsBadEntries) {
   for (const std::string header :
-       {R"({"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,0]}})", R"({"w":{"dtype":"F32","shape":[1]}})",
-        R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[4,0]}})", R"({"w":{"dtype":"F32","shape":"x","data_offsets":[0,4]}})",
-        R"({"w":{"dtype":"F32","shape":[4294967296,4294967296,16],"data_offsets":[0,4]}})", R"({"w":7})"}) {
+       {R"({"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,0]}})",
+        R"({"w":{"dtype":"F32","shape":[1]}})",
+        R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[4,0]}})",
+        R"({"w":{"dtype":"F32","shape":"x","data_offsets":[0,4]}})",
+        R"({"w":{"dtype":"F32","shape":[4294967296,4294967296,16],"data_offsets":[0,4]}})",
+        R"({"w":7})"}) {
     auto result = open_bytes(with_header(header, std::string(4, '\0')));
     EXPECT_FALSE(result.ok()) << header;
   }
-  EXPECT_EQ(open_bytes(with_header(R"({"w":{"dtype":"F8","shape":[1],"data_offsets":[0,1]}})", "x")).error().code,
+  EXPECT_EQ(open_bytes(with_header(R"({"w":{"dtype":"F8","shape":[1],"data_offsets":[0,1]}})", "x"))
+                .error()
+                .code,
             ErrorCode::kUnsupported);
 }
 
 TEST_F(SafetensorsTest, IntegerBuffersAreListedButNotUsableAsWeights) {
-  auto file = open_bytes(with_header(R"({"ids":{"dtype":"I64","shape":[1,2],"data_offsets":[0,16]}})", std::string(16, '\0')));
+  auto file = open_bytes(with_header(
+      R"({"ids":{"dtype":"I64","shape":[1,2],"data_offsets":[0,16]}})", std::string(16, '\0')));
   ASSERT_TRUE(file.ok());
   EXPECT_EQ(file->require("ids", {1, 2}).error().code, ErrorCode::kUnsupported);
 }

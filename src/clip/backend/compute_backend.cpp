@@ -14,11 +14,14 @@ std::string_view precision_name(Precision precision) {
 Result<Precision> parse_precision(std::string_view name) {
   if (name == "f32") return Precision::kF32;
   if (name == "bf16") return Precision::kBF16;
-  return make_error(ErrorCode::kInvalidArgument, "unknown precision '" + std::string(name) + "' (f32, bf16)");
+  return make_error(ErrorCode::kInvalidArgument,
+                    "unknown precision '" + std::string(name) + "' (f32, bf16)");
 }
 
-Result<std::unique_ptr<ComputeBackend>> make_compute_backend(std::string_view name, Precision precision) {
-  if (name == "onednn" || name.empty()) return std::unique_ptr<ComputeBackend>(new OnednnBackend(precision));
+Result<std::unique_ptr<ComputeBackend>> make_compute_backend(std::string_view name,
+                                                             Precision precision) {
+  if (name == "onednn" || name.empty())
+    return std::unique_ptr<ComputeBackend>(new OnednnBackend(precision));
   if (name == "reference") {
     if (precision != Precision::kF32) {
       return make_error(ErrorCode::kInvalidArgument, "the reference backend computes in f32 only");

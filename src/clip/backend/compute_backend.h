@@ -23,9 +23,9 @@ enum class Precision { kF32, kBF16 };
 // What happens to x · Wᵀ + b before it is stored.
 enum class Epilogue {
   kNone,
-  kQuickGelu,    // v · sigmoid(1.702 v)
-  kGelu,         // exact erf GELU
-  kAccumulate,   // y += v (residual connections)
+  kQuickGelu,   // v · sigmoid(1.702 v)
+  kGelu,        // exact erf GELU
+  kAccumulate,  // y += v (residual connections)
 };
 
 // A weight matrix W of shape [out_features, in_features] (PyTorch Linear layout) plus an optional
@@ -45,12 +45,13 @@ class ComputeBackend {
   virtual Precision precision() const = 0;
 
   // weight: [n, k] row-major float32; bias: [n] or nullptr. Copies what it needs.
-  virtual std::unique_ptr<PackedWeights> pack(const float* weight, const float* bias, int n, int k) = 0;
+  virtual std::unique_ptr<PackedWeights> pack(const float* weight, const float* bias, int n,
+                                              int k) = 0;
 
   // y[m, n] = epilogue(x[m, k] · Wᵀ + b). x and y are dense row-major and must not overlap.
-  virtual void linear(const float* x, int m, const PackedWeights& w, float* y, Epilogue epilogue) const = 0;
+  virtual void linear(const float* x, int m, const PackedWeights& w, float* y,
+                      Epilogue epilogue) const = 0;
 };
-
 
 std::string_view precision_name(Precision precision);
 Result<Precision> parse_precision(std::string_view name);  // "f32", "bf16"

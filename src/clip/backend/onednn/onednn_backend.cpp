@@ -23,7 +23,9 @@ class OnednnWeights final : public PackedWeights {
  public:
   int out_features() const override { return n_; }
   int in_features() const override { return k_; }
-  std::size_t bytes() const override { return weights_.get_desc().get_size() + (has_bias_ ? n_ * 4 : 0); }
+  std::size_t bytes() const override {
+    return weights_.get_desc().get_size() + (has_bias_ ? n_ * 4 : 0);
+  }
 
   int n_ = 0;
   int k_ = 0;
@@ -44,17 +46,24 @@ struct OnednnBackend::State {
   // (m, k) → f32 → bf16 conversion of the input (bf16 precision only).
   std::map<std::pair<int, int>, dnnl::reorder> converters;
 
-  dnnl::matmul::primitive_desc make_pd(int m, int n, int k, bool has_bias, const memory::desc& weights,
-                                       Epilogue epilogue) const {
+  dnnl::matmul::primitive_desc make_pd(int m, int n, int k, bool has_bias,
+                                       const memory::desc& weights, Epilogue epilogue) const {
     memory::desc src({m, k}, compute_type, Tag::ab);
     memory::desc dst({m, n}, DataType::f32, Tag::ab);
     memory::desc bias = has_bias ? memory::desc({1, n}, DataType::f32, Tag::ab) : memory::desc();
     dnnl::post_ops ops;
     switch (epilogue) {
-      case Epilogue::kNone: break;
-      case Epilogue::kQuickGelu: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_swish, 1.702f, 0.0f); break;
-      case Epilogue::kGelu: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_erf, 0.0f, 0.0f); break;
-      case Epilogue::kAccumulate: ops.append_sum(1.0f); break;
+      case Epilogue::kNone:
+        break;
+      case Epilogue::kQuickGelu:
+        ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_swish, 1.702f, 0.0f);
+        break;
+      case Epilogue::kGelu:
+        ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_erf, 0.0f, 0.0f);
+        break;
+      case Epilogue::kAccumulate:
+        ops.append_sum(1.0f);
+        break;
     }
     dnnl::primitive_attr attr;
     attr.set_post_ops(ops);
@@ -63,13 +72,15 @@ struct OnednnBackend::State {
   }
 };
 
-OnednnBackend::OnednnBackend(Precision precision) : precision_(precision), state_(std::make_unique<State>()) {
+OnednnBackend::OnednnBackend(Precision precision)
+    : precision_(precision), state_(std::make_unique<State>()) {
   state_->compute_type = precision == Precision::kBF16 ? DataType::bf16 : DataType::f32;
 }
 
 OnednnBackend::~OnednnBackend() = default;
 
-std::unique_ptr<PackedWeights> OnednnBackend::pack(const float* weight, const float* bias, int n, int k) {
+std::unique_ptr<PackedWeights> OnednnBackend::pack(const float* weight, const float* bias, int n,
+                                                   int k) {
   auto packed = std::make_unique<OnednnWeights>();
   packed->n_ = n;
   packed->k_ = k;
@@ -90,7 +101,8 @@ std::unique_ptr<PackedWeights> OnednnBackend::pack(const float* weight, const fl
   return packed;
 }
 
-void OnednnBackend::linear(const float* x, int m, const PackedWeights& w, float* y, Epilogue epilogue) const {
+void OnednnBackend::linear(const float* x, int m, const PackedWeights& w, float* y,
+                           Epilogue epilogue) const {
   const auto& packed = static_cast<const OnednnWeights&>(w);
   const bool convert = state_->compute_type != DataType::f32;
   dnnl::matmul primitive;
@@ -100,16 +112,17 @@ void OnednnBackend::linear(const float* x, int m, const PackedWeights& w, float*
     auto key = std::make_tuple(m, packed.n_, packed.k_, packed.has_bias_, epilogue);
     auto it = state_->primitives.find(key);
     if (it == state_->primitives.end()) {
-      auto pd = state_->make_pd(m, packed.n_, packed.k_, packed.has_bias_, packed.weights_.get_desc(), epilogue);
+      auto pd = state_->make_pd(m, packed.n_, packed.k_, packed.has_bias_,
+                                packed.weights_.get_desc(), epilogue);
       it = state_->primitives.emplace(key, dnnl::matmul(pd)).first;
     }
     primitive = it->second;
     if (convert) {
       auto conv = state_->converters.find({m, packed.k_});
       if (conv == state_->converters.end()) {
-        dnnl::reorder::primitive_desc pd(state_->engine, memory::desc({m, packed.k_}, DataType::f32, Tag::ab),
-                                         state_->engine,
-                                         memory::desc({m, packed.k_}, state_->compute_type, Tag::ab));
+        dnnl::reorder::primitive_desc pd(
+            state_->engine, memory::desc({m, packed.k_}, DataType::f32, Tag::ab), state_->engine,
+            memory::desc({m, packed.k_}, state_->compute_type, Tag::ab));
         conv = state_->converters.emplace(std::make_pair(m, packed.k_), dnnl::reorder(pd)).first;
       }
       converter = conv->second;
@@ -123,7 +136,8 @@ void OnednnBackend::linear(const float* x, int m, const PackedWeights& w, float*
     converter.execute(stream, input, src);
   }
   memory dst({{m, packed.n_}, DataType::f32, Tag::ab}, state_->engine, y);
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, packed.weights_}, {DNNL_ARG_DST, dst}};
+  std::unordered_map<int, memory> args{
+      {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, packed.weights_}, {DNNL_ARG_DST, dst}};
   if (packed.has_bias_) args.emplace(DNNL_ARG_BIAS, packed.bias_);
   primitive.execute(stream, args);
   stream.wait();

@@ -17,8 +17,10 @@ class OnednnBackend final : public ComputeBackend {
   ~OnednnBackend() override;
   std::string_view name() const override { return "onednn"; }
   Precision precision() const override { return precision_; }
-  std::unique_ptr<PackedWeights> pack(const float* weight, const float* bias, int n, int k) override;
-  void linear(const float* x, int m, const PackedWeights& w, float* y, Epilogue epilogue) const override;
+  std::unique_ptr<PackedWeights> pack(const float* weight, const float* bias, int n,
+                                      int k) override;
+  void linear(const float* x, int m, const PackedWeights& w, float* y,
+              Epilogue epilogue) const override;
 
  private:
   struct State;

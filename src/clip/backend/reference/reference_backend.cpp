@@ -10,7 +10,9 @@ namespace {
 class PlainWeights final : public PackedWeights {
  public:
   PlainWeights(const float* weight, const float* bias, int n, int k)
-      : n_(n), k_(k), weight_(weight, weight + static_cast<std::size_t>(n) * k),
+      : n_(n),
+        k_(k),
+        weight_(weight, weight + static_cast<std::size_t>(n) * k),
         bias_(bias != nullptr ? std::vector<float>(bias, bias + n) : std::vector<float>(n, 0.0f)) {}
   int out_features() const override { return n_; }
   int in_features() const override { return k_; }
@@ -24,7 +26,8 @@ class PlainWeights final : public PackedWeights {
 
 }  // namespace
 
-std::unique_ptr<PackedWeights> ReferenceBackend::pack(const float* weight, const float* bias, int n, int k) {
+std::unique_ptr<PackedWeights> ReferenceBackend::pack(const float* weight, const float* bias, int n,
+                                                      int k) {
   return std::make_unique<PlainWeights>(weight, bias, n, k);
 }
 
@@ -39,10 +42,18 @@ void ReferenceBackend::linear(const float* x, int m, const PackedWeights& packed
       for (int p = 0; p < w.k_; ++p) acc += static_cast<double>(xr[p]) * wr[p];
       float& out = y[static_cast<std::size_t>(i) * w.n_ + j];
       switch (epilogue) {
-        case Epilogue::kNone: out = static_cast<float>(acc); break;
-        case Epilogue::kQuickGelu: out = static_cast<float>(acc / (1.0 + std::exp(-1.702 * acc))); break;
-        case Epilogue::kGelu: out = static_cast<float>(0.5 * acc * (1.0 + std::erf(acc / std::sqrt(2.0)))); break;
-        case Epilogue::kAccumulate: out = static_cast<float>(out + acc); break;
+        case Epilogue::kNone:
+          out = static_cast<float>(acc);
+          break;
+        case Epilogue::kQuickGelu:
+          out = static_cast<float>(acc / (1.0 + std::exp(-1.702 * acc)));
+          break;
+        case Epilogue::kGelu:
+          out = static_cast<float>(0.5 * acc * (1.0 + std::erf(acc / std::sqrt(2.0))));
+          break;
+        case Epilogue::kAccumulate:
+          out = static_cast<float>(out + acc);
+          break;
       }
     }
   }

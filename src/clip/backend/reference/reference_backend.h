@@ -11,8 +11,10 @@ class ReferenceBackend final : public ComputeBackend {
  public:
   std::string_view name() const override { return "reference"; }
   Precision precision() const override { return Precision::kF32; }
-  std::unique_ptr<PackedWeights> pack(const float* weight, const float* bias, int n, int k) override;
-  void linear(const float* x, int m, const PackedWeights& w, float* y, Epilogue epilogue) const override;
+  std::unique_ptr<PackedWeights> pack(const float* weight, const float* bias, int n,
+                                      int k) override;
+  void linear(const float* x, int m, const PackedWeights& w, float* y,
+              Epilogue epilogue) const override;
 };
 
 }  // namespace lookalike::clip
