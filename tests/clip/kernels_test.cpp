@@ -40,17 +40,20 @@ TEST(Kernels, LayerNormMatchesNaive) {
   }
 }
 
+// Head sizes 16 and 12 take the generic kernel, 64 the register-blocked one; lengths cover one
+// key, a partial block, exactly one block (64) and several (197, ViT-B/16).
 TEST(Kernels, AttentionMatchesNaive) {
-  const int dim = 96;
-  const int heads = 6;
-  std::vector<Sequence> sequences = {{0, 50}, {50, 1}, {51, 13}};
-  const int tokens = 64;
-  auto qkv = random_values(tokens * 3 * dim, 4);
-  for (bool causal : {false, true}) {
-    std::vector<float> got(tokens * dim), want(tokens * dim);
-    attention(qkv.data(), sequences, dim, heads, causal, got.data());
-    attention_naive(qkv.data(), sequences, dim, heads, causal, want.data());
-    expect_close(got, want, 1e-5f);
+  for (auto [dim, heads] :
+       {std::pair{96, 6}, std::pair{48, 4}, std::pair{256, 4}, std::pair{768, 12}}) {
+    std::vector<Sequence> sequences = {{0, 50}, {50, 1}, {51, 13}, {64, 64}, {128, 197}};
+    const int tokens = 325;
+    auto qkv = random_values(static_cast<std::size_t>(tokens) * 3 * dim, 4);
+    for (bool causal : {false, true}) {
+      std::vector<float> got(static_cast<std::size_t>(tokens) * dim), want(got.size());
+      attention(qkv.data(), sequences, dim, heads, causal, got.data());
+      attention_naive(qkv.data(), sequences, dim, heads, causal, want.data());
+      expect_close(got, want, 1e-5f);
+    }
   }
 }
 
