@@ -27,8 +27,10 @@ Result<std::unique_ptr<PackedWeights>> WeightReader::linear(const std::string& p
   const std::uint8_t* bytes = file_.data(weight);
   std::unique_ptr<PackedWeights> packed;
   // F32 weights are packed straight from the mapping; other types go through a float32 copy.
-  if (weight.dtype == DType::kF32 && reinterpret_cast<std::uintptr_t>(bytes) % alignof(float) == 0) {
-    packed = backend_.pack(reinterpret_cast<const float*>(bytes), has_bias ? bias.data() : nullptr, n, k);
+  if (weight.dtype == DType::kF32 &&
+      reinterpret_cast<std::uintptr_t>(bytes) % alignof(float) == 0) {
+    packed = backend_.pack(reinterpret_cast<const float*>(bytes), has_bias ? bias.data() : nullptr,
+                           n, k);
   } else {
     auto values = file_.to_f32(weight);
     packed = backend_.pack(values.data(), has_bias ? bias.data() : nullptr, n, k);
