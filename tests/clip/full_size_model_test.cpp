@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 
 #include "clip/clip_model.h"
 #include "clip/random_model_writer.h"
+#include "clip/safetensors_file.h"
+#include "clip/safetensors_writer.h"
 #include "test_support.h"
 
 namespace lookalike::clip {
@@ -93,6 +96,45 @@ TEST(RandomModelWriter, RejectsADirectoryWithoutConfig) {
   options.like = dir.path();
   options.out = dir / "out";
   EXPECT_EQ(write_random_model(options).error().code, ErrorCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace lookalike::clip
+
+namespace lookalike::clip {
+namespace {
+
+// Some published checkpoints also carry the `position_ids` buffers (I64); they are not weights
+// and must not stop a model from loading.
+TEST(ClipModelLoad, IgnoresPositionIdBuffers) {
+  testing::TempDir dir;
+  const auto source = testing::conformance_dir() / "models" / "tiny-p32";
+  std::filesystem::create_directories(dir / "model");
+  for (const auto& entry : std::filesystem::directory_iterator(source)) {
+    if (entry.path().filename() != "model.safetensors") {
+      std::filesystem::copy_file(entry.path(), dir / "model" / entry.path().filename());
+    }
+  }
+  auto original = SafetensorsFile::open(source / "model.safetensors");
+  ASSERT_TRUE(original.ok());
+  std::vector<TensorData> tensors;
+  for (const auto& t : original->tensors()) {
+    const auto* data = original->data(t);
+    tensors.push_back(
+        {t.name, t.dtype, t.shape, std::vector<std::uint8_t>(data, data + t.byte_size)});
+  }
+  for (auto [name, count] : {std::pair{"text_model.embeddings.position_ids", 77},
+                             std::pair{"vision_model.embeddings.position_ids", 50}}) {
+    std::vector<std::uint8_t> bytes(static_cast<std::size_t>(count) * 8);
+    for (int i = 0; i < count; ++i) std::memcpy(bytes.data() + 8 * i, &i, sizeof(int));
+    tensors.push_back({name, DType::kI64, {1, count}, bytes});
+  }
+  ASSERT_TRUE(write_safetensors(dir / "model" / "model.safetensors", tensors).ok());
+  auto model = ClipModel::load(dir / "model");
+  ASSERT_TRUE(model.ok()) << model.error().to_string();
+  std::vector<std::string> texts = {"a photo of a cat"};
+  std::vector<float> out(static_cast<std::size_t>((*model)->embedding_dim()));
+  EXPECT_TRUE((*model)->embed_texts(texts, out.data()).ok());
 }
 
 }  // namespace
