@@ -108,7 +108,8 @@ int run_bench(const BenchOptions& options, const GlobalOptions& global) {
       const auto decode_start = Clock::now();
       batch_pixels.clear();
       for (auto& item : loader->load(files)) {
-        if (item.tensor) batch_pixels.insert(batch_pixels.end(), item.tensor->begin(), item.tensor->end());
+        if (item.tensor)
+          batch_pixels.insert(batch_pixels.end(), item.tensor->begin(), item.tensor->end());
       }
       decode_ms += ms_since(decode_start);
       (void)model.embed_images(batch_pixels.data(), options.batch, out.data());
