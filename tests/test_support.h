@@ -39,6 +39,9 @@ struct CommandResult {
 // Runs argv (no shell) and collects stdout, stderr and the exit code.
 CommandResult run_command(const std::vector<std::string>& argv);
 
+// Cosine similarity of two equally long vectors, in double precision.
+double cosine(const std::vector<float>& a, const std::vector<float>& b);
+
 // Writes bytes to a file (test fixtures).
 void write_bytes(const std::filesystem::path& path, const std::string& bytes);
 std::string read_bytes(const std::filesystem::path& path);

@@ -33,6 +33,20 @@ __attribute__((always_inline)) inline float exp_nonpositive(float x) {
   return p * std::bit_cast<float>((static_cast<std::int32_t>(n) + 127) << 23);
 }
 
+// scores[j] = exp(scores[j] - max) for j < n; returns their sum (the softmax denominator).
+// Inlined into each attention clone so it is vectorised for that clone's ISA.
+__attribute__((always_inline)) inline float exponentiate_scores(float* scores, int n) {
+  float max_score = -INFINITY;
+#pragma omp simd reduction(max : max_score)
+  for (int j = 0; j < n; ++j) max_score = scores[j] > max_score ? scores[j] : max_score;
+#pragma omp simd
+  for (int j = 0; j < n; ++j) scores[j] = exp_nonpositive(scores[j] - max_score);
+  float total = 0.0f;
+#pragma omp simd reduction(+ : total)
+  for (int j = 0; j < n; ++j) total += scores[j];
+  return total;
+}
+
 LOOKALIKE_CLONES void layer_norm_row(const float* x, int dim, const float* gamma, const float* beta,
                                      float eps, float* y) {
   float sum = 0.0f;
@@ -70,14 +84,7 @@ LOOKALIKE_CLONES void attend_head(const float* qkv, const Sequence& seq, int dim
 #pragma omp simd
       for (int j = 0; j < visible; ++j) scores[j] += qd * kd[j];
     }
-    float max_score = -INFINITY;
-#pragma omp simd reduction(max : max_score)
-    for (int j = 0; j < visible; ++j) max_score = scores[j] > max_score ? scores[j] : max_score;
-#pragma omp simd
-    for (int j = 0; j < visible; ++j) scores[j] = exp_nonpositive(scores[j] - max_score);
-    float total = 0.0f;
-#pragma omp simd reduction(+ : total)
-    for (int j = 0; j < visible; ++j) total += scores[j];
+    const float total = exponentiate_scores(scores, visible);
     float* o = out + static_cast<std::size_t>(seq.first + i) * dim +
                static_cast<std::size_t>(head) * head_dim;
     std::fill(o, o + head_dim, 0.0f);
@@ -143,14 +150,7 @@ LOOKALIKE_CLONES void attend_head_64(const float* qkv, const Sequence& seq, int 
       store16(scores + block + 32, a2);
       store16(scores + block + 48, a3);
     }
-    float max_score = -INFINITY;
-#pragma omp simd reduction(max : max_score)
-    for (int j = 0; j < visible; ++j) max_score = scores[j] > max_score ? scores[j] : max_score;
-#pragma omp simd
-    for (int j = 0; j < visible; ++j) scores[j] = exp_nonpositive(scores[j] - max_score);
-    float total = 0.0f;
-#pragma omp simd reduction(+ : total)
-    for (int j = 0; j < visible; ++j) total += scores[j];
+    const float total = exponentiate_scores(scores, visible);
     const float inv_total = 1.0f / total;
     Vec16 o0 = {}, o1 = {}, o2 = {}, o3 = {};
     for (int j = 0; j < visible; ++j) {

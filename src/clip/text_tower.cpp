@@ -15,23 +15,16 @@ Result<TextTower> TextTower::load(const WeightReader& reader, const ClipConfig& 
   }
   const int d = config.text.encoder.hidden_size;
   const std::string p = "text_model.";
-  struct Named {
-    std::vector<float>* field;
-    std::string name;
-    std::vector<std::int64_t> shape;
-  };
-  for (const auto& [field, name, shape] :
-       std::vector<Named>{{&tower.token_embedding_,
-                           p + "embeddings.token_embedding.weight",
-                           {config.text.vocab_size, d}},
-                          {&tower.position_embedding_,
-                           p + "embeddings.position_embedding.weight",
-                           {config.text.max_position_embeddings, d}},
-                          {&tower.final_ln_gamma_, p + "final_layer_norm.weight", {d}},
-                          {&tower.final_ln_beta_, p + "final_layer_norm.bias", {d}}}) {
-    auto values = reader.tensor(name, shape);
-    if (!values) return values.error();
-    *field = std::move(values).value();
+  if (auto status = reader.read_into({{&tower.token_embedding_,
+                                       p + "embeddings.token_embedding.weight",
+                                       {config.text.vocab_size, d}},
+                                      {&tower.position_embedding_,
+                                       p + "embeddings.position_embedding.weight",
+                                       {config.text.max_position_embeddings, d}},
+                                      {&tower.final_ln_gamma_, p + "final_layer_norm.weight", {d}},
+                                      {&tower.final_ln_beta_, p + "final_layer_norm.bias", {d}}});
+      !status) {
+    return status.error();
   }
   auto encoder = TransformerEncoder::load(reader, p + "encoder", config.text.encoder);
   if (!encoder) return encoder.error();

@@ -13,13 +13,12 @@ Result<TransformerEncoder> TransformerEncoder::load(const WeightReader& reader,
   for (int i = 0; i < config.num_layers; ++i) {
     const std::string p = prefix + ".layers." + std::to_string(i) + ".";
     Layer layer;
-    for (auto [field, name] : {std::pair{&layer.ln1_gamma, "layer_norm1.weight"},
-                               std::pair{&layer.ln1_beta, "layer_norm1.bias"},
-                               std::pair{&layer.ln2_gamma, "layer_norm2.weight"},
-                               std::pair{&layer.ln2_beta, "layer_norm2.bias"}}) {
-      auto values = reader.tensor(p + name, {d});
-      if (!values) return values.error();
-      *field = std::move(values).value();
+    if (auto status = reader.read_into({{&layer.ln1_gamma, p + "layer_norm1.weight", {d}},
+                                        {&layer.ln1_beta, p + "layer_norm1.bias", {d}},
+                                        {&layer.ln2_gamma, p + "layer_norm2.weight", {d}},
+                                        {&layer.ln2_beta, p + "layer_norm2.bias", {d}}});
+        !status) {
+      return status.error();
     }
     auto qkv = reader.stacked_linear(
         {p + "self_attn.q_proj", p + "self_attn.k_proj", p + "self_attn.v_proj"}, d, d);

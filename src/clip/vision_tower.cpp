@@ -20,23 +20,17 @@ Result<VisionTower> VisionTower::load(const WeightReader& reader, const ClipConf
   // [hidden, C, P, P] flattens to [hidden, C·P·P] in the same (c, y, x) order as our patches.
   tower.patch_embedding_ = reader.backend().pack(patch->data(), nullptr, d, v.patch_dim());
 
-  struct Named {
-    std::vector<float>* field;
-    std::string name;
-    std::vector<std::int64_t> shape;
-  };
-  for (const auto& [field, name, shape] :
-       std::vector<Named>{{&tower.class_embedding_, p + "embeddings.class_embedding", {d}},
-                          {&tower.position_embedding_,
-                           p + "embeddings.position_embedding.weight",
-                           {v.num_positions(), d}},
-                          {&tower.pre_ln_gamma_, p + "pre_layrnorm.weight", {d}},
-                          {&tower.pre_ln_beta_, p + "pre_layrnorm.bias", {d}},
-                          {&tower.post_ln_gamma_, p + "post_layernorm.weight", {d}},
-                          {&tower.post_ln_beta_, p + "post_layernorm.bias", {d}}}) {
-    auto values = reader.tensor(name, shape);
-    if (!values) return values.error();
-    *field = std::move(values).value();
+  if (auto status =
+          reader.read_into({{&tower.class_embedding_, p + "embeddings.class_embedding", {d}},
+                            {&tower.position_embedding_,
+                             p + "embeddings.position_embedding.weight",
+                             {v.num_positions(), d}},
+                            {&tower.pre_ln_gamma_, p + "pre_layrnorm.weight", {d}},
+                            {&tower.pre_ln_beta_, p + "pre_layrnorm.bias", {d}},
+                            {&tower.post_ln_gamma_, p + "post_layernorm.weight", {d}},
+                            {&tower.post_ln_beta_, p + "post_layernorm.bias", {d}}});
+      !status) {
+    return status.error();
   }
   auto encoder = TransformerEncoder::load(reader, p + "encoder", v.encoder);
   if (!encoder) return encoder.error();

@@ -13,6 +13,15 @@ Result<std::vector<float>> WeightReader::tensor(const std::string& name,
   return values;
 }
 
+Status WeightReader::read_into(const std::vector<NamedTensor>& tensors) const {
+  for (const auto& [field, name, shape] : tensors) {
+    auto values = tensor(name, shape);
+    if (!values) return values.error();
+    *field = std::move(values).value();
+  }
+  return ok_status();
+}
+
 Result<std::unique_ptr<PackedWeights>> WeightReader::linear(const std::string& prefix, int n, int k,
                                                             bool has_bias) const {
   auto info = file_.require(prefix + ".weight", {n, k});

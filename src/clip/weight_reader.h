@@ -12,6 +12,13 @@
 
 namespace lookalike::clip {
 
+// A float tensor to read into `field`, checked to have `shape`.
+struct NamedTensor {
+  std::vector<float>* field;
+  std::string name;
+  std::vector<std::int64_t> shape;
+};
+
 class WeightReader {
  public:
   WeightReader(const SafetensorsFile& file, ComputeBackend& backend)
@@ -20,6 +27,9 @@ class WeightReader {
   // A float tensor of exactly `shape`, as float32.
   Result<std::vector<float>> tensor(const std::string& name,
                                     const std::vector<std::int64_t>& shape) const;
+
+  // Reads each tensor into its field; stops at the first error.
+  Status read_into(const std::vector<NamedTensor>& tensors) const;
 
   // The Linear layer `<prefix>.weight` [n, k] (+ `<prefix>.bias` [n] when has_bias), packed.
   Result<std::unique_ptr<PackedWeights>> linear(const std::string& prefix, int n, int k,

@@ -14,6 +14,8 @@
 namespace lookalike {
 namespace {
 
+using testing::cosine;
+
 using testing::run_command;
 
 std::vector<nlohmann::json> json_lines(const std::string& text) {
@@ -24,16 +26,6 @@ std::vector<nlohmann::json> json_lines(const std::string& text) {
     if (!line.empty()) out.push_back(nlohmann::json::parse(line));
   }
   return out;
-}
-
-double cosine(const std::vector<float>& a, const std::vector<float>& b) {
-  double dot = 0, na = 0, nb = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    dot += static_cast<double>(a[i]) * b[i];
-    na += static_cast<double>(a[i]) * a[i];
-    nb += static_cast<double>(b[i]) * b[i];
-  }
-  return dot / std::sqrt(na * nb);
 }
 
 class Cli : public ::testing::Test {

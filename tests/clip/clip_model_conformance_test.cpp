@@ -14,15 +14,7 @@
 namespace lookalike::clip {
 namespace {
 
-double cosine(const std::vector<float>& a, const std::vector<float>& b) {
-  double dot = 0, na = 0, nb = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    dot += static_cast<double>(a[i]) * b[i];
-    na += static_cast<double>(a[i]) * a[i];
-    nb += static_cast<double>(b[i]) * b[i];
-  }
-  return dot / std::sqrt(na * nb);
-}
+using testing::cosine;
 
 std::vector<float> read_f32(const std::filesystem::path& path) {
   std::string bytes = testing::read_bytes(path);
