@@ -33,7 +33,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch_clip  # noqa: E402
 
 DEFAULT_CONFIG = "/work/shared/clip/vocab/config.json"
-DEFAULT_PREPROC = "/work/shared/clip/vocab/preprocessor_config.json"
 DEFAULT_EXPECTED = "/work/shared/clip/conformance/expected.json"
 DEFAULT_QUERY = "red leather handbag with gold chain"
 
@@ -222,9 +221,11 @@ def _cpu_snapshot():
     """(wall, busy CPU-seconds of the whole machine, CPU-seconds of this process)."""
     with open("/proc/stat") as f:
         v = [int(x) for x in f.readline().split()[1:]]
-    busy = (sum(v[:8]) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK")  # all but idle, iowait
+    hz = os.sysconf("SC_CLK_TCK")
+    busy = (sum(v[:7]) - v[3] - v[4]) / hz  # user nice system irq softirq (not idle, iowait, steal)
+    steal = (v[7] if len(v) > 7 else 0) / hz  # time the hypervisor gave our vCPUs to someone else
     t = os.times()
-    return time.perf_counter(), busy, t.user + t.system
+    return time.perf_counter(), busy, t.user + t.system, steal
 
 
 def other_cpu(s0, s1):
@@ -312,6 +313,7 @@ def bench_threads(model, n, a, jpeg, px1, ids, pad_ids, pad_mask, img_flops):
     snap1 = _cpu_snapshot()
     res["other_processes_cores"] = other_cpu(snap0, snap1)
     res["own_cpu_cores"] = (snap1[2] - snap0[2]) / (snap1[0] - snap0[0])
+    res["steal_cores"] = (snap1[3] - snap0[3]) / (snap1[0] - snap0[0])
     res["wall_s"] = snap1[0] - snap0[0]
     return res
 
@@ -370,6 +372,7 @@ def fmt_table(r):
         ("text query padded 77 p50/p90/p99 (ms)", lambda x: "/".join(f"{x['text_padded77'][k]:.1f}" for k in ("p50_ms", "p90_ms", "p99_ms"))),
         ("CPU busy by other processes (cores)", lambda x: f"{x['other_processes_cores']:.2f}"),
         ("CPU used by this benchmark (cores)", lambda x: f"{x['own_cpu_cores']:.2f}"),
+        ("CPU stolen by the hypervisor (cores)", lambda x: f"{x['steal_cores']:.2f}"),
         ("section wall time (s)", lambda x: f"{x['wall_s']:.1f}"),
     ]
     w0 = max(len(k) for k, _ in rows) + 2
@@ -426,8 +429,8 @@ def main(argv=None):
         load_wait = wait_idle(a.wait_idle) if a.wait_idle > 0 else None
         file_mb = os.path.getsize(os.path.join(model_dir, "model.safetensors")) / 1e6
         load_times = []
-        for i in range(max(1, a.load_repeats)):
-            model = None
+        for _ in range(max(1, a.load_repeats)):
+            model = None  # free the previous copy first
             t0 = time.perf_counter()
             model = torch_clip.CLIP.from_pretrained(model_dir)
             load_times.append(time.perf_counter() - t0)
@@ -448,11 +451,12 @@ def main(argv=None):
         "model": {"name": name, "dir": None if tmp else os.path.abspath(model_dir), "file_mb": file_mb,
                   "params": model.n_params,
                   "image_gflop": img_f / 1e9, "text_gflop_unpadded": txt_f / 1e9, "text_gflop_padded": txt_fp / 1e9,
-                  "vision": {k: model.vcfg[k] for k in ("hidden_size", "num_hidden_layers", "num_attention_heads",
+                  "vision": {k: model.vcfg.get(k) for k in ("hidden_size", "num_hidden_layers", "num_attention_heads",
                                                         "intermediate_size", "patch_size", "hidden_act")},
-                  "text": {k: model.tcfg[k] for k in ("hidden_size", "num_hidden_layers", "num_attention_heads",
+                  "text": {k: model.tcfg.get(k) for k in ("hidden_size", "num_hidden_layers", "num_attention_heads",
                                                       "intermediate_size", "vocab_size", "hidden_act")}},
-        "thread_mode": a.thread_mode, "load_s": load_s, "load_s_all": load_times, "load_wait_idle": load_wait, "batch": a.batch, "query": a.query, "query_ids": ids,
+        "thread_mode": a.thread_mode, "load_s": load_s, "load_s_all": load_times, "load_wait_idle": load_wait,
+        "batch": a.batch, "query": a.query, "query_ids": ids,
         "jpeg_bytes": len(jpeg), "env": env,
         "loadavg_before": load_before, "loadavg_after": " ".join(f"{x:.2f}" for x in os.getloadavg()),
         "results": results,

@@ -31,12 +31,10 @@ pixel tensors and our own Pillow preprocessing, text embeddings), see README.md.
 
 import argparse
 import json
-import math
 import mmap
 import os
 import struct
 import sys
-import time
 
 import numpy as np
 import torch

@@ -26,6 +26,8 @@ int run_main(int argc, char** argv) {
   CLI::App app{"Lookalike: visual product search"};
   app.set_version_flag("--version", "lookalike 0.1.0");
   app.require_subcommand(1);
+  // Global options may also follow the subcommand: `lookalike bench embed --threads 1`.
+  app.fallthrough();
   GlobalOptions global;
   std::string env_file;
   app.add_option("--env-file", env_file,

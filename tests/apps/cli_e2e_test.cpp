@@ -198,14 +198,18 @@ TEST_F(Cli, ConfigPrecedenceFlagsThenEnvironmentThenEnvFile) {
 }
 
 TEST_F(Cli, BenchEmbedPrintsNumbers) {
-  auto result = lookalike({"bench", "embed", "--model", model(), "--batch", "4", "--seconds", "0.2",
-                           "--image", image("photo_640x480_q90.jpg")});
+  auto result = lookalike({"bench", "embed", "--model", model(), "--batch", "4", "--threads", "1",
+                           "--precision", "bf16", "--seconds", "0.2", "--image",
+                           image("photo_640x480_q90.jpg")});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   auto line = json_lines(result.out).at(0);
   EXPECT_GT(line["images_per_s"].get<double>(), 0);
   EXPECT_GT(line["pipeline_images_per_s"].get<double>(), 0);
   EXPECT_GT(line["text_query_ms"]["p50"].get<double>(), 0);
   EXPECT_GT(line["peak_rss_mb"].get<double>(), 0);
+  EXPECT_EQ(line["threads"], 1);  // global options may follow the subcommand
+  EXPECT_EQ(line["precision"], "bf16");
+  EXPECT_EQ(line["test_model"], false);
 }
 
 TEST_F(Cli, UsageErrorsExitNonZero) {

@@ -23,6 +23,9 @@ std::vector<float> read_f32(const std::filesystem::path& path) {
   return values;
 }
 
+// Agreement a float32 forward pass reaches with the reference (observed: 1 - cos < 1e-9).
+constexpr double kTightCosine = 1.0 - 1e-7;
+
 using Param = std::tuple<std::string, std::string>;  // model, backend
 
 class ClipModelConformance : public ::testing::TestWithParam<Param> {
@@ -66,6 +69,9 @@ TEST_P(ClipModelConformance, ImageEmbeddingsMatchReference) {
     std::vector<float> one(got.begin() + i * dim, got.begin() + (i + 1) * dim);
     double c = cosine(one, want[i]);
     EXPECT_GE(c, tolerance) << names[i];
+    // The published tolerance cannot tell quick_gelu from gelu on these tiny models (swapping them
+    // still gives ~0.99992), so a float32 engine must also be far tighter than it.
+    EXPECT_GE(c, kTightCosine) << names[i];
     // Raw projections also agree in scale, not only in direction.
     double norm_got = 0, norm_want = 0;
     for (int j = 0; j < dim; ++j) {
@@ -95,8 +101,9 @@ TEST_P(ClipModelConformance, TextEmbeddingsMatchReference) {
   ASSERT_TRUE(model_->embed_token_ids(ids, got.data(), false).ok());
   for (std::size_t i = 0; i < ids.size(); ++i) {
     std::vector<float> one(got.begin() + i * dim, got.begin() + (i + 1) * dim);
-    EXPECT_GE(cosine(one, texts[i]["embedding"].get<std::vector<float>>()), tolerance)
-        << texts[i]["text"];
+    const double c = cosine(one, texts[i]["embedding"].get<std::vector<float>>());
+    EXPECT_GE(c, tolerance) << texts[i]["text"];
+    EXPECT_GE(c, kTightCosine) << texts[i]["text"];
   }
 }
 
