@@ -45,7 +45,6 @@ void TransformerEncoder::forward(float* hidden, int tokens, std::span<const Sequ
   std::vector<float> normed(rows * d);
   std::vector<float> qkv(rows * 3 * d);
   std::vector<float> context(rows * d);
-  std::vector<float> mlp(rows * config_.intermediate_size);
   const Epilogue activation =
       config_.activation == Activation::kQuickGelu ? Epilogue::kQuickGelu : Epilogue::kGelu;
   for (const auto& layer : layers_) {
@@ -56,8 +55,7 @@ void TransformerEncoder::forward(float* hidden, int tokens, std::span<const Sequ
     backend_->linear(context.data(), tokens, *layer.out, hidden, Epilogue::kAccumulate);
     layer_norm(hidden, tokens, d, layer.ln2_gamma.data(), layer.ln2_beta.data(),
                config_.layer_norm_eps, normed.data());
-    backend_->linear(normed.data(), tokens, *layer.fc1, mlp.data(), activation);
-    backend_->linear(mlp.data(), tokens, *layer.fc2, hidden, Epilogue::kAccumulate);
+    backend_->mlp(normed.data(), tokens, *layer.fc1, *layer.fc2, activation, hidden);
   }
 }
 

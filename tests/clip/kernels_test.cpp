@@ -108,6 +108,27 @@ TEST_P(BackendTest, LinearMatchesReferenceForEveryEpilogue) {
   }
 }
 
+TEST_P(BackendTest, MlpMatchesReference) {
+  auto fast = make_compute_backend("onednn", GetParam().precision);
+  auto naive = make_compute_backend("reference");
+  ASSERT_TRUE(fast.ok() && naive.ok());
+  const int m = 50, d = 64, inter = 256;
+  auto w1 = random_values(static_cast<std::size_t>(inter) * d, 10, 0.1f);
+  auto b1 = random_values(inter, 11, 0.1f);
+  auto w2 = random_values(static_cast<std::size_t>(d) * inter, 12, 0.1f);
+  auto b2 = random_values(d, 13, 0.1f);
+  auto x = random_values(static_cast<std::size_t>(m) * d, 14);
+  for (auto activation : {Epilogue::kQuickGelu, Epilogue::kGelu}) {
+    auto got = random_values(static_cast<std::size_t>(m) * d, 15);
+    auto want = got;
+    (*fast)->mlp(x.data(), m, *(*fast)->pack(w1.data(), b1.data(), inter, d),
+                 *(*fast)->pack(w2.data(), b2.data(), d, inter), activation, got.data());
+    (*naive)->mlp(x.data(), m, *(*naive)->pack(w1.data(), b1.data(), inter, d),
+                  *(*naive)->pack(w2.data(), b2.data(), d, inter), activation, want.data());
+    expect_close(got, want, GetParam().tolerance);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Precisions, BackendTest,
                          ::testing::Values(BackendCase{Precision::kF32, 1e-4f},
                                            BackendCase{Precision::kBF16, 3e-2f}),

@@ -5,6 +5,13 @@
 
 namespace lookalike::clip {
 
+void ComputeBackend::mlp(const float* x, int m, const PackedWeights& fc1, const PackedWeights& fc2,
+                         Epilogue activation, float* y) const {
+  std::vector<float> hidden(static_cast<std::size_t>(m) * fc1.out_features());
+  linear(x, m, fc1, hidden.data(), activation);
+  linear(hidden.data(), m, fc2, y, Epilogue::kAccumulate);
+}
+
 std::vector<std::string> compute_backend_names() { return {"onednn", "reference"}; }
 
 std::string_view precision_name(Precision precision) {

@@ -51,6 +51,12 @@ class ComputeBackend {
   // y[m, n] = epilogue(x[m, k] · Wᵀ + b). x and y are dense row-major and must not overlap.
   virtual void linear(const float* x, int m, const PackedWeights& w, float* y,
                       Epilogue epilogue) const = 0;
+
+  // The transformer's MLP: y[m, n] += fc2(activation(fc1(x))). The default runs two linear()
+  // calls through a float32 buffer; a backend may keep the wide hidden activation in its own
+  // format (the bf16 backend does, which saves converting it back and forth).
+  virtual void mlp(const float* x, int m, const PackedWeights& fc1, const PackedWeights& fc2,
+                   Epilogue activation, float* y) const;
 };
 
 std::string_view precision_name(Precision precision);

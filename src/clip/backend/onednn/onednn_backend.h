@@ -2,7 +2,7 @@
 // runs on, OpenMP threads shared with our kernels). Weights are reordered once into the layout
 // oneDNN prefers; bias, GELU/quick-GELU and the residual add are fused into the product. In
 // bf16 precision the weights are stored as bfloat16 and each input is converted on the way in.
-// Thread-safety: linear() may run concurrently (the primitive cache is mutex-guarded).
+// Thread-safety: linear() and mlp() may run concurrently (the primitive cache is mutex-guarded).
 #pragma once
 
 #include <memory>
@@ -21,8 +21,13 @@ class OnednnBackend final : public ComputeBackend {
                                       int k) override;
   void linear(const float* x, int m, const PackedWeights& w, float* y,
               Epilogue epilogue) const override;
+  void mlp(const float* x, int m, const PackedWeights& fc1, const PackedWeights& fc2,
+           Epilogue activation, float* y) const override;
 
  private:
+  void run(const void* x, bool x_is_f32, int m, const PackedWeights& w, void* y, bool y_is_f32,
+           Epilogue epilogue) const;
+
   struct State;
   Precision precision_;
   std::unique_ptr<State> state_;
