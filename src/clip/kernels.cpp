@@ -110,7 +110,7 @@ __attribute__((always_inline)) inline Vec16 load16(const float* p) {
   return v;
 }
 
-__attribute__((always_inline)) inline void store16(float* p, Vec16 v) {
+__attribute__((always_inline)) inline void store16(float* p, const Vec16& v) {
   std::memcpy(p, &v, sizeof(v));
 }
 

@@ -159,8 +159,12 @@ Status write_random_model(const RandomModelOptions& options) {
   out_config["lookalike_note"] =
       "TEST MODEL: random weights written by `lookalike model init-random` (seed " +
       std::to_string(options.seed) + "); its embeddings measure speed, never meaning";
+  // Named after the source model, or its directory when its config carries no name.
+  const std::string source =
+      config->name.empty() ? std::filesystem::weakly_canonical(options.like).filename().string()
+                           : config->name;
   out_config["_name_or_path"] =
-      "lookalike-random-" + config->name + "-seed" + std::to_string(options.seed);
+      "lookalike-random-" + source + "-seed" + std::to_string(options.seed);
   out_config["torch_dtype"] = options.dtype == DType::kF32   ? "float32"
                               : options.dtype == DType::kF16 ? "float16"
                                                              : "bfloat16";

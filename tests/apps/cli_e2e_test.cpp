@@ -152,6 +152,7 @@ TEST_F(Cli, ModelInitRandomAndInfo) {
   ASSERT_EQ(info.exit_code, 0) << info.err;
   auto summary = json_lines(info.out).at(0);
   EXPECT_EQ(summary["test_model"], true);
+  EXPECT_EQ(summary["name"], "lookalike-random-tiny-p32-seed3");
   EXPECT_EQ(summary["projection_dim"], 32);
   EXPECT_EQ(summary["weights"]["dtypes"]["BF16"].get<int>(),
             summary["weights"]["tensors"].get<int>());
