@@ -22,7 +22,8 @@ Result<std::unique_ptr<ClipModel>> ClipModel::load(const std::filesystem::path& 
   std::unique_ptr<ClipModel> model(new ClipModel(
       std::move(config).value(), std::move(tokenizer).value(), std::move(backend).value()));
   model->max_image_batch_ = options.max_image_batch;
-  WeightReader reader(*weights, *model->backend_);
+  model->weights_.emplace(std::move(weights).value());
+  WeightReader reader(*model->weights_, *model->backend_);
   if (options.load_vision) {
     auto vision = VisionTower::load(reader, model->config_);
     if (!vision) return vision.error().with_context(model_dir.string());
@@ -33,7 +34,6 @@ Result<std::unique_ptr<ClipModel>> ClipModel::load(const std::filesystem::path& 
     if (!text) return text.error().with_context(model_dir.string());
     model->text_.emplace(std::move(text).value());
   }
-  // The mapping closes here: every tensor was copied into the towers.
   return model;
 }
 

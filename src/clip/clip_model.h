@@ -14,6 +14,7 @@
 
 #include "clip/backend/compute_backend.h"
 #include "clip/clip_config.h"
+#include "clip/safetensors_file.h"
 #include "clip/text_tower.h"
 #include "clip/tokenizer.h"
 #include "clip/vision_tower.h"
@@ -55,6 +56,9 @@ class ClipModel {
   ClipConfig config_;
   ClipTokenizer tokenizer_;
   std::unique_ptr<ComputeBackend> backend_;
+  // The mapped weights stay open: the text tower reads its F32 token embeddings from them.
+  // Declared before the towers so it outlives them.
+  std::optional<SafetensorsFile> weights_;
   std::optional<VisionTower> vision_;
   std::optional<TextTower> text_;
   int max_image_batch_ = 16;

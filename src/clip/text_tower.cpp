@@ -15,10 +15,11 @@ Result<TextTower> TextTower::load(const WeightReader& reader, const ClipConfig& 
   }
   const int d = config.text.encoder.hidden_size;
   const std::string p = "text_model.";
-  if (auto status = reader.read_into({{&tower.token_embedding_,
-                                       p + "embeddings.token_embedding.weight",
-                                       {config.text.vocab_size, d}},
-                                      {&tower.position_embedding_,
+  auto tokens = reader.tensor_view(p + "embeddings.token_embedding.weight",
+                                   {config.text.vocab_size, d}, tower.token_embedding_storage_);
+  if (!tokens) return tokens.error();
+  tower.token_embedding_ = *tokens;
+  if (auto status = reader.read_into({{&tower.position_embedding_,
                                        p + "embeddings.position_embedding.weight",
                                        {config.text.max_position_embeddings, d}},
                                       {&tower.final_ln_gamma_, p + "final_layer_norm.weight", {d}},
@@ -73,7 +74,7 @@ Status TextTower::embed(std::span<const std::vector<std::int32_t>> ids, float* o
   std::vector<float> hidden(static_cast<std::size_t>(tokens) * d);
   for (std::size_t s = 0; s < sequences.size(); ++s) {
     for (int t = 0; t < sequences[s].length; ++t) {
-      const float* tok = token_embedding_.data() + static_cast<std::size_t>(ids[s][t]) * d;
+      const float* tok = token_embedding_ + static_cast<std::size_t>(ids[s][t]) * d;
       const float* pos = position_embedding_.data() + static_cast<std::size_t>(t) * d;
       float* row = hidden.data() + static_cast<std::size_t>(sequences[s].first + t) * d;
       for (int i = 0; i < d; ++i) row[i] = tok[i] + pos[i];

@@ -2,7 +2,8 @@
 // position embeddings, causal encoder, final LN, pooling at the end token, projection.
 // Because attention is causal, nothing after the pooled token can change it: sequences are cut
 // right after their end token, which makes a short query cost a few tokens instead of 77.
-// Thread-safety: embed() is const and may run concurrently.
+// Thread-safety: embed() is const and may run concurrently. Ownership: may point into the
+// model file's mapping, which the owner (ClipModel) keeps open as long as the tower lives.
 #pragma once
 
 #include <cstdint>
@@ -32,7 +33,10 @@ class TextTower {
   int eos_token_id_ = 2;
   int projection_dim_ = 0;
   const ComputeBackend* backend_ = nullptr;
-  std::vector<float> token_embedding_;     // [vocab, hidden]
+  // [vocab, hidden]: straight from the model file's mapping when it is F32 (only the rows
+  // queries use become resident), else a converted copy in token_embedding_storage_.
+  const float* token_embedding_ = nullptr;
+  std::vector<float> token_embedding_storage_;
   std::vector<float> position_embedding_;  // [max_positions, hidden]
   std::vector<float> final_ln_gamma_, final_ln_beta_;
   TransformerEncoder encoder_;

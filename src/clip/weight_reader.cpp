@@ -13,6 +13,22 @@ Result<std::vector<float>> WeightReader::tensor(const std::string& name,
   return values;
 }
 
+Result<const float*> WeightReader::tensor_view(const std::string& name,
+                                               const std::vector<std::int64_t>& shape,
+                                               std::vector<float>& storage) const {
+  auto info = file_.require(name, shape);
+  if (!info) return info.error();
+  const std::uint8_t* bytes = file_.data(**info);
+  if ((*info)->dtype == DType::kF32 &&
+      reinterpret_cast<std::uintptr_t>(bytes) % alignof(float) == 0) {
+    storage.clear();
+    return reinterpret_cast<const float*>(bytes);
+  }
+  storage = file_.to_f32(**info);
+  file_.release(**info);
+  return storage.data();
+}
+
 Status WeightReader::read_into(const std::vector<NamedTensor>& tensors) const {
   for (const auto& [field, name, shape] : tensors) {
     auto values = tensor(name, shape);

@@ -28,6 +28,12 @@ class WeightReader {
   Result<std::vector<float>> tensor(const std::string& name,
                                     const std::vector<std::int64_t>& shape) const;
 
+  // A float tensor of exactly `shape` as float32 without copying when the file holds it as
+  // aligned F32 (the pointer is into the mapping, which must outlive its use); otherwise
+  // converted into `storage`, which the pointer then refers to.
+  Result<const float*> tensor_view(const std::string& name, const std::vector<std::int64_t>& shape,
+                                   std::vector<float>& storage) const;
+
   // Reads each tensor into its field; stops at the first error.
   Status read_into(const std::vector<NamedTensor>& tensors) const;
 
