@@ -104,6 +104,9 @@ Result<ClipConfig> ClipConfig::from_json(const nlohmann::json& json) {
   if (!vocab) return vocab.error();
   auto positions = read_int(text, "text_config.", "max_position_embeddings", 77, 2, 1 << 16);
   if (!positions) return positions.error();
+  auto eos = read_int(text, "text_config.", "eos_token_id", 2, 0, *vocab - 1);
+  if (!eos) return eos.error();
+  config.text.eos_token_id = *eos;
   config.text.vocab_size = *vocab;
   config.text.max_position_embeddings = *positions;
 

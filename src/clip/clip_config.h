@@ -44,6 +44,8 @@ struct TextConfig {
   EncoderConfig encoder;
   int vocab_size = 49408;
   int max_position_embeddings = 77;
+  // HF pools at argmax(ids) when this is the legacy 2, else at the first eos_token_id.
+  int eos_token_id = 2;
 };
 
 struct ClipConfig {

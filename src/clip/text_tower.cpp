@@ -9,10 +9,6 @@ Result<TextTower> TextTower::load(const WeightReader& reader, const ClipConfig& 
   tower.config_ = config.text;
   tower.projection_dim_ = config.projection_dim;
   tower.backend_ = &reader.backend();
-  if (config.raw.contains("text_config") && config.raw["text_config"].contains("eos_token_id") &&
-      config.raw["text_config"]["eos_token_id"].is_number_integer()) {
-    tower.eos_token_id_ = config.raw["text_config"]["eos_token_id"].get<int>();
-  }
   const int d = config.text.encoder.hidden_size;
   const std::string p = "text_model.";
   auto tokens = reader.tensor_view(p + "embeddings.token_embedding.weight",
@@ -37,10 +33,10 @@ Result<TextTower> TextTower::load(const WeightReader& reader, const ClipConfig& 
 }
 
 int TextTower::pooled_position(std::span<const std::int32_t> ids) const {
-  if (eos_token_id_ == 2) {
+  if (config_.eos_token_id == 2) {
     return static_cast<int>(std::max_element(ids.begin(), ids.end()) - ids.begin());
   }
-  auto it = std::find(ids.begin(), ids.end(), eos_token_id_);
+  auto it = std::find(ids.begin(), ids.end(), config_.eos_token_id);
   return it == ids.end() ? static_cast<int>(ids.size()) - 1 : static_cast<int>(it - ids.begin());
 }
 

@@ -30,7 +30,6 @@ class TextTower {
 
  private:
   TextConfig config_;
-  int eos_token_id_ = 2;
   int projection_dim_ = 0;
   const ComputeBackend* backend_ = nullptr;
   // [vocab, hidden]: straight from the model file's mapping when it is F32 (only the rows

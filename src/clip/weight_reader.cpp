@@ -40,27 +40,18 @@ Status WeightReader::read_into(const std::vector<NamedTensor>& tensors) const {
 
 Result<std::unique_ptr<PackedWeights>> WeightReader::linear(const std::string& prefix, int n, int k,
                                                             bool has_bias) const {
-  auto info = file_.require(prefix + ".weight", {n, k});
-  if (!info) return info.error();
   std::vector<float> bias;
   if (has_bias) {
     auto b = tensor(prefix + ".bias", {n});
     if (!b) return b.error();
     bias = std::move(b).value();
   }
-  const TensorInfo& weight = **info;
-  const std::uint8_t* bytes = file_.data(weight);
-  std::unique_ptr<PackedWeights> packed;
   // F32 weights are packed straight from the mapping; other types go through a float32 copy.
-  if (weight.dtype == DType::kF32 &&
-      reinterpret_cast<std::uintptr_t>(bytes) % alignof(float) == 0) {
-    packed = backend_.pack(reinterpret_cast<const float*>(bytes), has_bias ? bias.data() : nullptr,
-                           n, k);
-  } else {
-    auto values = file_.to_f32(weight);
-    packed = backend_.pack(values.data(), has_bias ? bias.data() : nullptr, n, k);
-  }
-  file_.release(weight);
+  std::vector<float> storage;
+  auto weight = tensor_view(prefix + ".weight", {n, k}, storage);
+  if (!weight) return weight.error();
+  auto packed = backend_.pack(*weight, has_bias ? bias.data() : nullptr, n, k);
+  file_.release(*file_.find(prefix + ".weight"));
   return packed;
 }
 

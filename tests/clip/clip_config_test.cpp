@@ -21,6 +21,7 @@ TEST(ClipConfig, ReadsTheRealViTB32Config) {
   EXPECT_EQ(config->text.encoder.num_heads, 8);
   EXPECT_EQ(config->text.vocab_size, 49408);
   EXPECT_EQ(config->text.encoder.activation, Activation::kQuickGelu);
+  EXPECT_EQ(config->text.eos_token_id, 2);
   EXPECT_FALSE(config->test_model);
 }
 
