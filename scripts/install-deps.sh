@@ -10,7 +10,7 @@ packages=(
   libicu-dev             # tokenizer normalisation (NFC, lowercase, character classes)
   libcurl4-openssl-dev libssl-dev
   nlohmann-json3-dev libcli11-dev
-  libgtest-dev libgmock-dev libcpp-httplib-dev
+  libgtest-dev libgmock-dev libcpp-httplib-dev libsqlite3-dev libpq-dev libhnswlib-dev postgresql-15 redis-server nginx
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3-torch python3-numpy python3-pil)  # the PyTorch baseline in bench/

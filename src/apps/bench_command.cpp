@@ -175,6 +175,7 @@ void register_bench_commands(CLI::App& app, const GlobalOptions& global, Command
   embed->callback([&run, &global, options] {
     run = [&global, options] { return run_bench(*options, global); };
   });
+  register_bench_index_command(*bench, run);
 }
 
 }  // namespace lookalike::apps

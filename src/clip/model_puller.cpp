@@ -20,7 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "clip/http_download.h"
+#include "core/http_client.h"
 #include "core/file_util.h"
 #include "core/sha256.h"
 

@@ -1,18 +1,22 @@
-// HttpClient: the libcurl transfers behind `lookalike model pull`: small GETs into memory and
-// resumable downloads that append to a partial file with `Range: bytes=N-`.
+// HttpClient: every outgoing HTTP transfer (libcurl): model pulls (GETs into memory, resumable
+// downloads with `Range: bytes=N-`), S3 (SigV4-signed requests), Qdrant's REST API, image URLs.
 // Thread-safety: one HttpClient per thread (it owns one curl handle and its connection cache).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/result.h"
 
-namespace lookalike::clip {
+namespace lookalike {
 
 struct HttpOptions {
   std::string
@@ -22,6 +26,34 @@ struct HttpOptions {
   long low_speed_limit_bytes = 1024;  // a transfer slower than this many bytes per second...
   long low_speed_time_s = 30;  // ...for this many seconds is aborted; there is no total timeout
   long max_redirects = 10;
+  long timeout_s = 0;  // whole-transfer limit for request(); 0: none (downloads never have one)
+};
+
+// AWS Signature Version 4 for request() (libcurl's CURLOPT_AWS_SIGV4).
+struct AwsSigV4 {
+  std::string access_key_id;
+  std::string secret_access_key;
+  std::string session_token;  // sent as x-amz-security-token when not empty
+  std::string region = "us-east-1";
+  std::string service = "s3";
+};
+
+struct HttpRequest {
+  std::string method = "GET";  // GET, HEAD, PUT, POST, DELETE, PATCH
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;  // sent as given
+  std::string body;
+  std::optional<AwsSigV4> sigv4;
+  std::size_t max_body_bytes = 64u << 20;  // a longer response body fails with kResourceExhausted
+};
+
+// Retries of request_with_retries(): transport errors (kNetwork), 429 and 5xx responses are tried
+// again after initial_backoff * multiplier^attempt (capped, with jitter; Retry-After honoured).
+struct RetryPolicy {
+  int max_attempts = 4;
+  std::chrono::milliseconds initial_backoff{200};
+  double multiplier = 2.0;
+  std::chrono::milliseconds max_backoff{5000};
 };
 
 // Header names are lowercased; a repeated header keeps its last value.
@@ -56,6 +88,11 @@ class HttpClient {
   // starts at N is appended, a 200 rewrites the file from zero, any other status leaves the file
   // as it was. After a kNetwork error the bytes already received stay in `partial` for the next
   // attempt; kIoError means the local file could not be written.
+  // Any method with headers and a body; the response body is kept in memory. Statuses are
+  // responses, not errors (as for get()).
+  Result<HttpResponse> request(const HttpRequest& request);
+  Result<HttpResponse> request_with_retries(const HttpRequest& request, const RetryPolicy& policy);
+
   Result<HttpResponse> download(const std::string& url, const std::filesystem::path& partial,
                                 const HttpProgressFn& progress = {});
 
@@ -64,4 +101,4 @@ class HttpClient {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace lookalike::clip
+}  // namespace lookalike

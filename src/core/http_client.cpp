@@ -1,4 +1,4 @@
-#include "clip/http_download.h"
+#include "core/http_client.h"
 
 #include <curl/curl.h>
 #include <fcntl.h>
@@ -11,9 +11,11 @@
 #include <charconv>
 #include <cstring>
 #include <mutex>
+#include <random>
+#include <thread>
 #include <string_view>
 
-namespace lookalike::clip {
+namespace lookalike {
 
 namespace {
 
@@ -184,7 +186,8 @@ struct HttpClient::Impl {
   char error_buffer[CURL_ERROR_SIZE] = {};
 
   // Resets the handle (keeping its connection cache) and sets what every request shares.
-  curl_slist* prepare(const std::string& url, Transfer& t, const std::string& range) {
+  curl_slist* prepare(const std::string& url, Transfer& t, const std::string& range,
+                      const std::vector<std::pair<std::string, std::string>>& extra = {}) {
     curl_easy_reset(curl);
     error_buffer[0] = '\0';
     curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
@@ -212,6 +215,11 @@ struct HttpClient::Impl {
       // included): the CDN a download redirects to never sees the token.
       headers =
           curl_slist_append(headers, ("Authorization: Bearer " + options.bearer_token).c_str());
+    }
+    for (const auto& [name, value] : extra) {
+      // "Name;" is libcurl's spelling of a header with an empty value.
+      std::string line = value.empty() ? name + ";" : name + ": " + value;
+      headers = curl_slist_append(headers, line.c_str());
     }
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     return headers;
@@ -262,6 +270,75 @@ Result<HttpResponse> HttpClient::get(const std::string& url, std::size_t max_bod
   return response;
 }
 
+Result<HttpResponse> HttpClient::request(const HttpRequest& request) {
+  if (impl_->curl == nullptr) return make_error(ErrorCode::kInternal, "curl_easy_init failed");
+  HttpResponse response;
+  Transfer t;
+  t.body = &response.body;
+  t.max_body = request.max_body_bytes;
+  auto extra = request.headers;
+  if (request.sigv4 && !request.sigv4->session_token.empty()) {
+    extra.emplace_back("x-amz-security-token", request.sigv4->session_token);
+  }
+  curl_slist* headers = impl_->prepare(request.url, t, "", extra);
+  CURL* curl = impl_->curl;
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_memory_data);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &t);
+  if (impl_->options.timeout_s > 0) curl_easy_setopt(curl, CURLOPT_TIMEOUT, impl_->options.timeout_s);
+  if (request.method == "HEAD") {
+    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  } else if (request.method != "GET" || !request.body.empty()) {
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(request.body.size()));
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+  }
+  std::string sigv4_provider;
+  std::string user_password;
+  if (request.sigv4) {
+    sigv4_provider = "aws:amz:" + request.sigv4->region + ":" + request.sigv4->service;
+    user_password = request.sigv4->access_key_id + ":" + request.sigv4->secret_access_key;
+    curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, sigv4_provider.c_str());
+    curl_easy_setopt(curl, CURLOPT_USERPWD, user_password.c_str());
+  }
+  CURLcode code = curl_easy_perform(curl);
+  curl_slist_free_all(headers);
+  if (t.body_too_large) {
+    return make_error(ErrorCode::kResourceExhausted, request.url + ": response larger than " +
+                                                         std::to_string(request.max_body_bytes) +
+                                                         " bytes");
+  }
+  if (code != CURLE_OK) return impl_->transport_error(code, request.url);
+  response.status = t.status;
+  response.headers = std::move(t.headers);
+  response.first_headers = std::move(t.first_headers);
+  return response;
+}
+
+Result<HttpResponse> HttpClient::request_with_retries(const HttpRequest& request,
+                                                      const RetryPolicy& policy) {
+  std::mt19937 jitter(std::random_device{}());
+  auto backoff = policy.initial_backoff;
+  for (int attempt = 1;; ++attempt) {
+    auto response = this->request(request);
+    bool retry = false;
+    std::chrono::milliseconds wait = backoff;
+    if (!response.ok()) {
+      retry = response.error().code == ErrorCode::kNetwork;
+    } else if (response->status == 429 || response->status >= 500) {
+      retry = true;
+      std::uint64_t seconds = header_number(response->headers, "retry-after");
+      if (seconds > 0) wait = std::chrono::milliseconds(std::min<std::uint64_t>(seconds, 60) * 1000);
+    }
+    if (!retry || attempt >= policy.max_attempts) return response;
+    // Full jitter on the exponential step keeps many clients from retrying in lockstep.
+    std::uniform_int_distribution<long> spread(0, std::max<long>(1, wait.count() / 2));
+    std::this_thread::sleep_for(std::min(wait, policy.max_backoff) +
+                                std::chrono::milliseconds(spread(jitter)));
+    backoff = std::chrono::milliseconds(static_cast<long>(backoff.count() * policy.multiplier));
+  }
+}
+
 Result<HttpResponse> HttpClient::download(const std::string& url,
                                           const std::filesystem::path& partial,
                                           const HttpProgressFn& progress) {
@@ -303,4 +380,4 @@ Result<HttpResponse> HttpClient::download(const std::string& url,
   return response;
 }
 
-}  // namespace lookalike::clip
+}  // namespace lookalike
