@@ -10,10 +10,13 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <ctime>
 #include <mutex>
 #include <random>
-#include <thread>
 #include <string_view>
+#include <thread>
+
+#include "core/sha256.h"
 
 namespace lookalike {
 
@@ -50,6 +53,8 @@ struct Transfer {
   std::string* body = nullptr;
   std::size_t max_body = 0;
   bool body_too_large = false;
+  bool length_checked = false;     // Content-Length compared with max_body
+  bool error_body_capped = false;  // a non-2xx body was cut at kMaxErrorBody (not an error)
   // File mode.
   int fd = -1;
   std::uint64_t file_size = 0;
@@ -68,15 +73,19 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
   auto* t = static_cast<Transfer*>(user);
   std::string_view line(data, size * count);
   if (line.starts_with("HTTP/")) {  // a new response begins (redirects produce several)
-    ++t->response_count;
-    t->headers.clear();
-    t->decided = false;
     auto space = line.find(' ');
     long status = 0;
     if (space != std::string_view::npos) {
       parse_number(line.substr(space + 1, std::min<std::size_t>(3, line.size() - space - 1)),
                    status);
     }
+    if (status >= 100 && status < 200) {  // "100 Continue" and the like: the real one follows
+      t->status = status;
+      return size * count;
+    }
+    ++t->response_count;
+    t->headers.clear();
+    t->decided = false;
     t->status = status;
   } else if (auto colon = line.find(':'); colon != std::string_view::npos) {
     std::string name(trim(line.substr(0, colon)));
@@ -89,9 +98,32 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
   return size * count;
 }
 
+std::uint64_t header_number(const HttpHeaders& headers, const std::string& name) {
+  std::uint64_t value = 0;
+  auto it = headers.find(name);
+  if (it == headers.end() || !parse_number(it->second, value)) return 0;
+  return value;
+}
+
+bool is_success(long status) { return status >= 200 && status < 300; }
+
 std::size_t on_memory_data(char* data, std::size_t size, std::size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   std::size_t length = size * count;
+  if (!is_success(t->status)) {  // an error page: its beginning is enough for a message
+    std::size_t room = kMaxErrorBody - std::min(kMaxErrorBody, t->body->size());
+    t->body->append(data, std::min(length, room));
+    if (length <= room) return length;
+    t->error_body_capped = true;
+    return 0;  // stops the transfer; request() treats it as complete
+  }
+  if (!t->length_checked) {
+    t->length_checked = true;
+    if (header_number(t->headers, "content-length") > t->max_body) {
+      t->body_too_large = true;
+      return 0;
+    }
+  }
   if (t->body->size() + length > t->max_body) {
     t->body_too_large = true;
     return 0;
@@ -100,11 +132,29 @@ std::size_t on_memory_data(char* data, std::size_t size, std::size_t count, void
   return length;
 }
 
-std::uint64_t header_number(const HttpHeaders& headers, const std::string& name) {
-  std::uint64_t value = 0;
-  auto it = headers.find(name);
-  if (it == headers.end() || !parse_number(it->second, value)) return 0;
-  return value;
+// Retry-After as a wait: delta-seconds or an HTTP date; nullopt when absent or unreadable.
+std::optional<std::chrono::milliseconds> retry_after(const HttpHeaders& headers) {
+  auto it = headers.find("retry-after");
+  if (it == headers.end()) return std::nullopt;
+  std::uint64_t seconds = 0;
+  if (parse_number(it->second, seconds)) {
+    return std::chrono::milliseconds(std::min<std::uint64_t>(seconds, 24 * 3600) * 1000);
+  }
+  std::time_t when = curl_getdate(it->second.c_str(), nullptr);
+  if (when < 0) return std::nullopt;
+  std::time_t now = std::time(nullptr);
+  return std::chrono::milliseconds(when > now ? (when - now) * 1000 : 0);
+}
+
+bool has_header(const std::vector<std::pair<std::string, std::string>>& headers,
+                std::string_view name) {
+  return std::any_of(headers.begin(), headers.end(), [&](const auto& header) {
+    return header.first.size() == name.size() &&
+           std::equal(name.begin(), name.end(), header.first.begin(), [](char a, char b) {
+             return std::tolower(static_cast<unsigned char>(a)) ==
+                    std::tolower(static_cast<unsigned char>(b));
+           });
+  });
 }
 
 bool truncate_file(Transfer& t) {
@@ -187,7 +237,8 @@ struct HttpClient::Impl {
 
   // Resets the handle (keeping its connection cache) and sets what every request shares.
   curl_slist* prepare(const std::string& url, Transfer& t, const std::string& range,
-                      const std::vector<std::pair<std::string, std::string>>& extra = {}) {
+                      const std::vector<std::pair<std::string, std::string>>& extra = {},
+                      bool with_bearer = true) {
     curl_easy_reset(curl);
     error_buffer[0] = '\0';
     curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
@@ -210,7 +261,7 @@ struct HttpClient::Impl {
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, &t);
     if (!range.empty()) curl_easy_setopt(curl, CURLOPT_RANGE, range.c_str());
     curl_slist* headers = nullptr;
-    if (!options.bearer_token.empty()) {
+    if (with_bearer && !options.bearer_token.empty()) {
       // A custom Authorization header is only sent to the original host (scheme and port
       // included): the CDN a download redirects to never sees the token.
       headers =
@@ -249,25 +300,10 @@ HttpClient::~HttpClient() {
 }
 
 Result<HttpResponse> HttpClient::get(const std::string& url, std::size_t max_body_bytes) {
-  if (impl_->curl == nullptr) return make_error(ErrorCode::kInternal, "curl_easy_init failed");
-  HttpResponse response;
-  Transfer t;
-  t.body = &response.body;
-  t.max_body = max_body_bytes;
-  curl_slist* headers = impl_->prepare(url, t, "");
-  curl_easy_setopt(impl_->curl, CURLOPT_WRITEFUNCTION, on_memory_data);
-  curl_easy_setopt(impl_->curl, CURLOPT_WRITEDATA, &t);
-  CURLcode code = curl_easy_perform(impl_->curl);
-  curl_slist_free_all(headers);
-  if (t.body_too_large) {
-    return make_error(ErrorCode::kResourceExhausted,
-                      url + ": response larger than " + std::to_string(max_body_bytes) + " bytes");
-  }
-  if (code != CURLE_OK) return impl_->transport_error(code, url);
-  response.status = t.status;
-  response.headers = std::move(t.headers);
-  response.first_headers = std::move(t.first_headers);
-  return response;
+  HttpRequest request;
+  request.url = url;
+  request.max_body_bytes = max_body_bytes;
+  return this->request(request);
 }
 
 Result<HttpResponse> HttpClient::request(const HttpRequest& request) {
@@ -276,30 +312,45 @@ Result<HttpResponse> HttpClient::request(const HttpRequest& request) {
   Transfer t;
   t.body = &response.body;
   t.max_body = request.max_body_bytes;
+  bool sends_body = !request.body.empty() || request.method == "POST" || request.method == "PUT" ||
+                    request.method == "PATCH";
   auto extra = request.headers;
-  if (request.sigv4 && !request.sigv4->session_token.empty()) {
-    extra.emplace_back("x-amz-security-token", request.sigv4->session_token);
+  if (sends_body && !has_header(extra, "content-type")) {
+    extra.emplace_back("Content-Type", "application/octet-stream");  // not curl's form encoding
   }
-  curl_slist* headers = impl_->prepare(request.url, t, "", extra);
+  if (request.sigv4) {
+    if (!has_header(extra, "x-amz-content-sha256")) {
+      extra.emplace_back("x-amz-content-sha256", Sha256::of(request.body));
+    }
+    if (!request.sigv4->session_token.empty()) {
+      extra.emplace_back("x-amz-security-token", request.sigv4->session_token);
+    }
+  }
+  curl_slist* headers = impl_->prepare(request.url, t, "", extra, !request.sigv4.has_value());
   CURL* curl = impl_->curl;
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_memory_data);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &t);
-  if (impl_->options.timeout_s > 0) curl_easy_setopt(curl, CURLOPT_TIMEOUT, impl_->options.timeout_s);
+  if (impl_->options.timeout_s > 0) {
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, impl_->options.timeout_s);
+  }
   if (request.method == "HEAD") {
     curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
-  } else if (request.method != "GET" || !request.body.empty()) {
+  } else if (request.method != "GET") {
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  }
+  if (sends_body) {  // the body is sent from the caller's buffer, which outlives the transfer
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
                      static_cast<curl_off_t>(request.body.size()));
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+    if (request.method == "GET") curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "GET");
   }
   std::string sigv4_provider;
-  std::string user_password;
   if (request.sigv4) {
     sigv4_provider = "aws:amz:" + request.sigv4->region + ":" + request.sigv4->service;
-    user_password = request.sigv4->access_key_id + ":" + request.sigv4->secret_access_key;
     curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, sigv4_provider.c_str());
-    curl_easy_setopt(curl, CURLOPT_USERPWD, user_password.c_str());
+    // Separate options: a ':' in either part cannot be mistaken for the separator.
+    curl_easy_setopt(curl, CURLOPT_USERNAME, request.sigv4->access_key_id.c_str());
+    curl_easy_setopt(curl, CURLOPT_PASSWORD, request.sigv4->secret_access_key.c_str());
   }
   CURLcode code = curl_easy_perform(curl);
   curl_slist_free_all(headers);
@@ -308,34 +359,42 @@ Result<HttpResponse> HttpClient::request(const HttpRequest& request) {
                                                          std::to_string(request.max_body_bytes) +
                                                          " bytes");
   }
-  if (code != CURLE_OK) return impl_->transport_error(code, request.url);
+  if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && t.error_body_capped)) {
+    return impl_->transport_error(code, request.url);
+  }
+  char* effective_url = nullptr;
+  curl_easy_getinfo(curl, CURLINFO_EFFECTIVE_URL, &effective_url);
+  response.effective_url = effective_url != nullptr ? effective_url : request.url;
   response.status = t.status;
   response.headers = std::move(t.headers);
   response.first_headers = std::move(t.first_headers);
   return response;
 }
 
+bool is_retryable_status(long status) {
+  return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 ||
+         status == 504;
+}
+
 Result<HttpResponse> HttpClient::request_with_retries(const HttpRequest& request,
                                                       const RetryPolicy& policy) {
-  std::mt19937 jitter(std::random_device{}());
-  auto backoff = policy.initial_backoff;
+  thread_local std::mt19937 jitter(std::random_device{}());
+  double backoff_ms = static_cast<double>(policy.initial_backoff.count());
   for (int attempt = 1;; ++attempt) {
     auto response = this->request(request);
-    bool retry = false;
-    std::chrono::milliseconds wait = backoff;
-    if (!response.ok()) {
-      retry = response.error().code == ErrorCode::kNetwork;
-    } else if (response->status == 429 || response->status >= 500) {
-      retry = true;
-      std::uint64_t seconds = header_number(response->headers, "retry-after");
-      if (seconds > 0) wait = std::chrono::milliseconds(std::min<std::uint64_t>(seconds, 60) * 1000);
-    }
+    bool retry = response.ok() ? is_retryable_status(response->status)
+                               : response.error().code == ErrorCode::kNetwork;
     if (!retry || attempt >= policy.max_attempts) return response;
-    // Full jitter on the exponential step keeps many clients from retrying in lockstep.
-    std::uniform_int_distribution<long> spread(0, std::max<long>(1, wait.count() / 2));
-    std::this_thread::sleep_for(std::min(wait, policy.max_backoff) +
-                                std::chrono::milliseconds(spread(jitter)));
-    backoff = std::chrono::milliseconds(static_cast<long>(backoff.count() * policy.multiplier));
+    auto capped = std::min(static_cast<double>(policy.max_backoff.count()), backoff_ms);
+    auto half = static_cast<long>(capped / 2);
+    std::uniform_int_distribution<long> upper_half(half, static_cast<long>(capped));
+    std::chrono::milliseconds wait(upper_half(jitter));
+    if (response.ok()) {
+      if (auto after = retry_after(response->headers))
+        wait = std::min(*after, policy.max_retry_after);
+    }
+    std::this_thread::sleep_for(wait);
+    backoff_ms = capped * policy.multiplier;
   }
 }
 

@@ -26,10 +26,13 @@ struct HttpOptions {
   long low_speed_limit_bytes = 1024;  // a transfer slower than this many bytes per second...
   long low_speed_time_s = 30;  // ...for this many seconds is aborted; there is no total timeout
   long max_redirects = 10;
-  long timeout_s = 0;  // whole-transfer limit for request(); 0: none (downloads never have one)
+  long timeout_s = 0;  // whole-transfer limit for get() and request(); 0: none (never downloads)
 };
 
-// AWS Signature Version 4 for request() (libcurl's CURLOPT_AWS_SIGV4).
+// AWS Signature Version 4 for request() (libcurl's CURLOPT_AWS_SIGV4). request() adds
+// x-amz-content-sha256 (the body's SHA-256, which S3 requires) unless the caller sent one. libcurl
+// 7.88 signs the query string as written and every header in HttpRequest::headers, so URLs must
+// carry a query already sorted and encoded as AWS canonicalises it, and no header may be empty.
 struct AwsSigV4 {
   std::string access_key_id;
   std::string secret_access_key;
@@ -41,20 +44,30 @@ struct AwsSigV4 {
 struct HttpRequest {
   std::string method = "GET";  // GET, HEAD, PUT, POST, DELETE, PATCH
   std::string url;
-  std::vector<std::pair<std::string, std::string>> headers;  // sent as given
+  // Sent as given. A body without a Content-Type header goes out as application/octet-stream.
+  std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::optional<AwsSigV4> sigv4;
-  std::size_t max_body_bytes = 64u << 20;  // a longer response body fails with kResourceExhausted
+  // A successful (2xx) response body longer than this fails with kResourceExhausted, as soon as
+  // Content-Length announces it or the bytes received pass it. Other statuses keep the first
+  // 64 KiB of their body (an error page is for the message) and are not failures.
+  std::size_t max_body_bytes = 64u << 20;
 };
 
-// Retries of request_with_retries(): transport errors (kNetwork), 429 and 5xx responses are tried
-// again after initial_backoff * multiplier^attempt (capped, with jitter; Retry-After honoured).
+// Retries of request_with_retries(): transport errors (kNetwork) and the statuses 408, 429, 500,
+// 502, 503 and 504 are tried again, at most max_attempts times in all. The n-th wait is
+// initial_backoff * multiplier^(n-1), capped at max_backoff, with jitter (a random point in its
+// upper half); a Retry-After header (seconds or an HTTP date) replaces it, up to max_retry_after.
 struct RetryPolicy {
   int max_attempts = 4;
   std::chrono::milliseconds initial_backoff{200};
   double multiplier = 2.0;
   std::chrono::milliseconds max_backoff{5000};
+  std::chrono::milliseconds max_retry_after{60000};
 };
+
+// Whether a response with this status is worth sending again (see RetryPolicy).
+bool is_retryable_status(long status);
 
 // Header names are lowercased; a repeated header keeps its last value.
 using HttpHeaders = std::map<std::string, std::string>;
@@ -65,6 +78,7 @@ struct HttpResponse {
   HttpHeaders headers;  // the final response's headers (after redirects)
   HttpHeaders
       first_headers;  // the first response's headers (the hub's own, before any CDN redirect)
+  std::string effective_url;    // the URL of the final response (after redirects)
   std::uint64_t file_size = 0;  // downloads: size of the partial file after the transfer
   bool restarted = false;       // downloads: the server ignored Range and resent the file from zero
 };
@@ -79,20 +93,23 @@ class HttpClient {
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
-  // GET into memory, following redirects. Any HTTP status is a response; errors are transport
-  // failures: kNetwork (worth retrying), kResourceExhausted (body over max_body_bytes),
-  // kInvalidArgument (malformed URL).
+  // GET into memory, following redirects (http and https only). Any HTTP status is a response;
+  // errors are transport failures: kNetwork (worth retrying: refused, reset, timed out),
+  // kResourceExhausted (a 2xx body over max_body_bytes), kInvalidArgument (malformed URL or
+  // another scheme), kFailedPrecondition (TLS certificate problems).
   Result<HttpResponse> get(const std::string& url, std::size_t max_body_bytes = 64u << 20);
+
+  // Any method with headers and a body; the response body is kept in memory. Statuses are
+  // responses and errors are transport failures, as for get().
+  Result<HttpResponse> request(const HttpRequest& request);
+  // request() again after transport errors and retryable statuses (see RetryPolicy). Returns the
+  // last attempt's response or error.
+  Result<HttpResponse> request_with_retries(const HttpRequest& request, const RetryPolicy& policy);
 
   // GET `url` into `partial`, resuming from its current size N with `Range: bytes=N-`: a 206 that
   // starts at N is appended, a 200 rewrites the file from zero, any other status leaves the file
   // as it was. After a kNetwork error the bytes already received stay in `partial` for the next
   // attempt; kIoError means the local file could not be written.
-  // Any method with headers and a body; the response body is kept in memory. Statuses are
-  // responses, not errors (as for get()).
-  Result<HttpResponse> request(const HttpRequest& request);
-  Result<HttpResponse> request_with_retries(const HttpRequest& request, const RetryPolicy& policy);
-
   Result<HttpResponse> download(const std::string& url, const std::filesystem::path& partial,
                                 const HttpProgressFn& progress = {});
 
