@@ -74,7 +74,8 @@ class Catalog {
   // Distinct sha256 of images without an embedding for `fingerprint`, with one image of each
   // (for re-embedding); sha256 > after_sha256, ascending, at most `limit`.
   virtual Result<std::vector<ProductImage>> images_missing_embedding(
-      const std::string& fingerprint, const std::string& after_sha256, std::int64_t limit) const = 0;
+      const std::string& fingerprint, const std::string& after_sha256,
+      std::int64_t limit) const = 0;
   // Deletes every embedding whose fingerprint is not `keep_fingerprint`; returns how many.
   virtual Result<std::int64_t> delete_other_embeddings(const std::string& keep_fingerprint) = 0;
 

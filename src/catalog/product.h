@@ -32,11 +32,11 @@ struct Product {
 struct ProductImage {
   std::int64_t id = 0;  // catalogue id; also the vector index's point id
   std::int64_t product_id = 0;
-  int position = 0;          // N in image_N.<ext>, from 1
-  std::string path;          // relative to DATA/images: "<product dir>/image_N.jpg"
-  std::string url;           // "/images/<product dir>/image_N.jpg"
-  std::string source;        // where it came from: a file path, http(s) URL or s3://bucket/key
-  std::string sha256;        // lowercase hex of the stored bytes
+  int position = 0;    // N in image_N.<ext>, from 1
+  std::string path;    // relative to DATA/images: "<product dir>/image_N.jpg"
+  std::string url;     // "/images/<product dir>/image_N.jpg"
+  std::string source;  // where it came from: a file path, http(s) URL or s3://bucket/key
+  std::string sha256;  // lowercase hex of the stored bytes
   std::int64_t size_bytes = 0;
   int width = 0;
   int height = 0;
