@@ -35,15 +35,15 @@ struct Point {
 };
 
 struct SearchFilter {
-  std::string category;  // exact match; empty: any
+  std::string category;                         // exact match; empty: any
   std::optional<std::int64_t> min_price_cents;  // inclusive; a point without a price never matches
   std::optional<std::int64_t> max_price_cents;  // inclusive
   bool empty() const { return category.empty() && !min_price_cents && !max_price_cents; }
 };
 
 struct SearchQuery {
-  std::span<const float> vector;  // dimension() floats, L2-normalised
-  int limit = 20;                 // results wanted (after grouping)
+  std::span<const float> vector;         // dimension() floats, L2-normalised
+  int limit = 20;                        // results wanted (after grouping)
   std::optional<float> score_threshold;  // keep hits with score >= threshold
   SearchFilter filter;
   // One hit per product (its best image): the top `limit` products instead of images.
@@ -65,6 +65,9 @@ struct IndexInfo {
   std::string fingerprint;       // model fingerprint of the vectors it holds
   std::int64_t applied_seq = 0;  // last catalogue change applied
   std::string kind;              // "exact" / "hnsw" (embedded), "qdrant"
+  // Something the operator should know about how the index was opened, e.g. "stored index was
+  // built with another model fingerprint: started empty"; empty normally.
+  std::string note;
 };
 
 class VectorIndex {

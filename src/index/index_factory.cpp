@@ -1,0 +1,25 @@
+#include "index/index_factory.h"
+
+#include "index/embedded/embedded_index.h"
+#include "index/qdrant/qdrant_index.h"
+
+namespace lookalike::index {
+
+bool persists_applied_seq(const IndexOptions& options) { return options.backend == "embedded"; }
+
+Result<std::unique_ptr<VectorIndex>> open_vector_index(const IndexOptions& options) {
+  if (options.dimension <= 0) {
+    return make_error(ErrorCode::kInvalidArgument, "index dimension must be positive");
+  }
+  if (options.backend == "embedded") return open_embedded_index(options);
+  if (options.backend == "qdrant") {
+    if (options.qdrant_url.empty()) {
+      return make_error(ErrorCode::kInvalidArgument, "the qdrant index needs --qdrant-url");
+    }
+    return open_qdrant_index(options);
+  }
+  return make_error(ErrorCode::kInvalidArgument,
+                    "unknown index backend '" + options.backend + "' (embedded or qdrant)");
+}
+
+}  // namespace lookalike::index
