@@ -9,23 +9,37 @@ packages=(
   libvips-dev            # image decoding (JPEG, PNG, WebP, GIF, TIFF, HEIF, ...)
   libicu-dev             # tokenizer normalisation (NFC, lowercase, character classes)
   libcurl4-openssl-dev libssl-dev
+  libpugixml-dev         # S3's XML answers (ListObjectsV2, errors)
   nlohmann-json3-dev libcli11-dev
-  libgtest-dev libgmock-dev libcpp-httplib-dev libsqlite3-dev libpq-dev libhnswlib-dev postgresql-15 redis-server nginx
+  libgtest-dev libgmock-dev libcpp-httplib-dev libsqlite3-dev libpq-dev libhnswlib-dev libcsv-dev postgresql-15 redis-server nginx
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3-torch python3-numpy python3-pil)  # the PyTorch baseline in bench/
+fi
+
+# Node and npm run the test stand-ins in tests/js (s3rver for S3).
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
 fi
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if ((${#missing[@]} == 0)); then
-  exit 0
+if ((${#missing[@]} > 0)); then
+  echo "installing: ${missing[*]}" >&2
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
-echo "installing: ${missing[*]}" >&2
-SUDO=""
-if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q
-$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+
+# The pinned npm packages of tests/js, reinstalled only when package-lock.json is newer than what
+# npm last installed (npm writes node_modules/.package-lock.json on every install).
+js_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/js"
+if [[ ! -f "$js_dir/node_modules/.package-lock.json" ||
+      "$js_dir/package-lock.json" -nt "$js_dir/node_modules/.package-lock.json" ]]; then
+  echo "installing the npm packages of tests/js" >&2
+  npm ci --prefix "$js_dir" --no-audit --no-fund
+fi
