@@ -1,10 +1,12 @@
 #include "test_support.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -54,7 +56,8 @@ std::string drain(int fd) {
 
 }  // namespace
 
-CommandResult run_command(const std::vector<std::string>& argv) {
+CommandResult run_command(const std::vector<std::string>& argv,
+                          std::chrono::milliseconds kill_after) {
   int out_pipe[2];
   int err_pipe[2];
   if (::pipe(out_pipe) != 0 || ::pipe(err_pipe) != 0) throw std::runtime_error("pipe failed");
@@ -78,11 +81,24 @@ CommandResult run_command(const std::vector<std::string>& argv) {
   ::close(out_pipe[1]);
   ::close(err_pipe[1]);
   CommandResult result;
+  std::atomic<bool> exited{false};
+  std::thread killer;
+  if (kill_after.count() > 0) {
+    killer = std::thread([&] {
+      auto deadline = std::chrono::steady_clock::now() + kill_after;
+      while (!exited && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+      if (!exited) ::kill(pid, SIGKILL);
+    });
+  }
   std::thread err_reader([&] { result.err = drain(err_pipe[0]); });
   result.out = drain(out_pipe[0]);
   err_reader.join();
   int status = 0;
   ::waitpid(pid, &status, 0);
+  exited = true;
+  if (killer.joinable()) killer.join();
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return result;
 }

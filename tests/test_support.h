@@ -2,6 +2,7 @@
 // running the real `lookalike` binary for black-box tests.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -36,8 +37,10 @@ struct CommandResult {
   std::string err;
 };
 
-// Runs argv (no shell) and collects stdout, stderr and the exit code.
-CommandResult run_command(const std::vector<std::string>& argv);
+// Runs argv (no shell) and collects stdout, stderr and the exit code. With `kill_after`, the
+// process gets SIGKILL after that long if it is still running (exit code 128 + 9 then).
+CommandResult run_command(const std::vector<std::string>& argv,
+                          std::chrono::milliseconds kill_after = std::chrono::milliseconds(0));
 
 // Cosine similarity of two equally long vectors, in double precision.
 double cosine(const std::vector<float>& a, const std::vector<float>& b);

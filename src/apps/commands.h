@@ -23,6 +23,10 @@ void register_tokenize_command(CLI::App& app, CommandFn& run);
 void register_preprocess_command(CLI::App& app, CommandFn& run);
 void register_model_commands(CLI::App& app, CommandFn& run);
 void register_bench_commands(CLI::App& app, const GlobalOptions& global, CommandFn& run);
+void register_ingest_command(CLI::App& app, const GlobalOptions& global, CommandFn& run);
+void register_search_command(CLI::App& app, const GlobalOptions& global, CommandFn& run);
+void register_stats_command(CLI::App& app, CommandFn& run);
+void register_reindex_command(CLI::App& app, const GlobalOptions& global, CommandFn& run);
 // `bench index`: vector index build time, latency and recall (registered under `bench`).
 void register_bench_index_command(CLI::App& bench, CommandFn& run);
 

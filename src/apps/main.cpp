@@ -49,6 +49,10 @@ int run_main(int argc, char** argv) {
   register_preprocess_command(app, run);
   register_model_commands(app, run);
   register_bench_commands(app, global, run);
+  register_ingest_command(app, global, run);
+  register_search_command(app, global, run);
+  register_stats_command(app, run);
+  register_reindex_command(app, global, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

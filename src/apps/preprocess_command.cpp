@@ -6,7 +6,7 @@
 #include "apps/image_loader.h"
 #include "apps/output.h"
 #include "core/file_util.h"
-#include "image/png_writer.h"
+#include "image/image_encoder.h"
 
 namespace lookalike::apps {
 

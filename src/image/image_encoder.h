@@ -1,5 +1,5 @@
-// write_png: saves an RgbImage as an 8-bit RGB PNG (e.g. the crop the vision tower saw, for
-// `--png`), written atomically; encode_png gives the bytes without touching the disk.
+// Encoders for RgbImage (libvips): PNG for `preprocess --png` (write_png writes atomically), and
+// JPEG, e.g. for test catalogues and recompressed query photos.
 // Thread-safety: safe to call concurrently.
 #pragma once
 
@@ -13,6 +13,8 @@
 namespace lookalike::image {
 
 Result<std::vector<std::uint8_t>> encode_png(const RgbImage& image);
+// Baseline JPEG at `quality` (1..100), 4:2:0 chroma subsampling as most cameras and sites use.
+Result<std::vector<std::uint8_t>> encode_jpeg(const RgbImage& image, int quality = 85);
 Status write_png(const std::filesystem::path& path, const RgbImage& image);
 
 }  // namespace lookalike::image

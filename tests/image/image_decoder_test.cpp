@@ -11,7 +11,7 @@
 
 #include <gtest/gtest.h>
 
-#include "image/png_writer.h"
+#include "image/image_encoder.h"
 #include "image_fixtures.h"
 #include "test_support.h"
 

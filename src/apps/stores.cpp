@@ -1,0 +1,66 @@
+#include "apps/stores.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <system_error>
+
+#include "core/file_util.h"
+#include "index/index_factory.h"
+
+namespace lookalike::apps {
+
+namespace fs = std::filesystem;
+
+std::string images_dir(const DataOptions& data) {
+  return (fs::path(data.data_dir) / "images").string();
+}
+
+Result<int> model_dimension(const std::string& model_dir) {
+  auto config = read_json_file(fs::path(model_dir) / "config.json");
+  if (!config) return config.error();
+  auto dim = config->find("projection_dim");
+  if (dim == config->end() || !dim->is_number_integer() || dim->get<int>() <= 0) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      model_dir + "/config.json: projection_dim must be a positive integer");
+  }
+  return dim->get<int>();
+}
+
+Result<Stores> open_stores(const DataOptions& data, const StoreOpenOptions& options) {
+  std::error_code ec;
+  fs::create_directories(data.data_dir, ec);
+  if (ec) return make_error(ErrorCode::kIoError, data.data_dir + ": " + ec.message());
+  Stores stores;
+  stores.fingerprint = options.fingerprint;
+  auto catalog = catalog::open_catalog(data.database_url, data.data_dir);
+  if (!catalog) return catalog.error().with_context("catalogue");
+  stores.catalog = std::move(*catalog);
+
+  index::IndexOptions index_options;
+  index_options.backend = data.qdrant_url.empty() ? "embedded" : "qdrant";
+  index_options.dimension = options.dimension;
+  index_options.fingerprint = options.fingerprint;
+  index_options.directory = (fs::path(data.data_dir) / "index").string();
+  index_options.qdrant_url = data.qdrant_url;
+  index_options.qdrant_api_key = data.qdrant_api_key;
+  index_options.collection = data.qdrant_collection;
+  auto index = index::open_vector_index(index_options);
+  if (!index) return index.error().with_context("vector index");
+  stores.index = std::move(*index);
+  if (auto info = stores.index->info(); info && !info->note.empty()) {
+    std::fprintf(stderr, "note: %s\n", info->note.c_str());
+  }
+  stores.sync = std::make_unique<search::IndexSync>(*stores.catalog, *stores.index,
+                                                    !index::persists_applied_seq(index_options),
+                                                    "qdrant:" + data.qdrant_collection);
+  if (options.catch_up && !options.fingerprint.empty()) {
+    auto synced = stores.sync->catch_up();
+    if (!synced) return synced.error().with_context("bringing the vector index up to date");
+    if (synced->upserted + synced->removed > 0) {
+      if (auto status = stores.index->flush(); !status) return status.error();
+    }
+  }
+  return stores;
+}
+
+}  // namespace lookalike::apps

@@ -1,0 +1,39 @@
+// Stores: the catalogue and the vector index a data command works on, opened from DataOptions and
+// brought into step (the index replays the catalogue's change log on open). Wired here, in apps/,
+// so no lower module knows about configuration.
+// Ownership: Stores owns both; the IndexSync borrows them. Not thread-safe to construct.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "apps/data_options.h"
+#include "catalog/catalog.h"
+#include "core/result.h"
+#include "index/vector_index.h"
+#include "search/index_sync.h"
+
+namespace lookalike::apps {
+
+struct Stores {
+  std::unique_ptr<catalog::Catalog> catalog;
+  std::unique_ptr<index::VectorIndex> index;
+  std::unique_ptr<search::IndexSync> sync;
+  std::string fingerprint;
+};
+
+struct StoreOpenOptions {
+  std::string fingerprint;  // the model's; empty: take the index as stored (stats)
+  int dimension = 512;
+  bool catch_up = true;  // replay the change log into the index now
+};
+
+Result<Stores> open_stores(const DataOptions& data, const StoreOpenOptions& options);
+
+// The embedding dimension of a model directory (config.json's projection_dim), without loading it.
+Result<int> model_dimension(const std::string& model_dir);
+
+// DATA/images
+std::string images_dir(const DataOptions& data);
+
+}  // namespace lookalike::apps
