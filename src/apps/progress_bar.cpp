@@ -1,5 +1,7 @@
 #include "apps/progress_bar.h"
 
+#include <algorithm>
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -32,7 +34,8 @@ ProgressBar::ProgressBar(std::string label, std::string unit)
 
 void ProgressBar::update(std::uint64_t done, std::uint64_t total) {
   done_ = done;
-  total_ = total;
+  // A total that falls behind (items found while counting) must not draw a bar past its end.
+  total_ = total == 0 ? 0 : std::max(total, done);
   const auto now = std::chrono::steady_clock::now();
   const auto interval =
       terminal_ ? std::chrono::milliseconds(100) : std::chrono::milliseconds(5000);
