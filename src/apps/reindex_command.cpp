@@ -89,7 +89,7 @@ int run_reindex(const ReindexOptions& options, const GlobalOptions& global) {
   if (!fingerprint) return fail(fingerprint.error());
   auto model = load_model_for_command(options.data.model, global, options.re_embed, false);
   if (!model) return fail(model.error());
-  auto stores = open_stores(options.data, {*fingerprint, (*model)->embedding_dim(), false});
+  auto stores = open_stores(options.data, {*fingerprint, (*model)->embedding_dim(), false, true});
   if (!stores) return fail(stores.error());
   auto start = std::chrono::steady_clock::now();
   ReEmbedCounts counts;

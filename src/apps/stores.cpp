@@ -53,6 +53,26 @@ Result<Stores> open_stores(const DataOptions& data, const StoreOpenOptions& opti
   stores.sync = std::make_unique<search::IndexSync>(*stores.catalog, *stores.index,
                                                     !index::persists_applied_seq(index_options),
                                                     "qdrant:" + data.qdrant_collection);
+  if (!options.fingerprint.empty() && stores.index->fingerprint() != options.fingerprint &&
+      !options.allow_other_fingerprint) {
+    return make_error(ErrorCode::kFailedPrecondition,
+                      "the " + index_options.backend + " index holds vectors of model '" +
+                          stores.index->fingerprint() + "', not of '" + options.fingerprint +
+                          "': run `lookalike reindex --re-embed` with this model");
+  }
+  if (!index::persists_applied_seq(index_options)) {
+    // A collection emptied or recreated behind our back (a new Qdrant volume) has to be refilled
+    // from the start of the change log, whatever the catalogue remembers.
+    auto info = stores.index->info();
+    auto applied = stores.sync->applied_seq();
+    if (info && applied && info->points == 0 && *applied > 0) {
+      if (auto status =
+              stores.catalog->set_index_applied_seq("qdrant:" + data.qdrant_collection, 0);
+          !status) {
+        return status.error();
+      }
+    }
+  }
   if (options.catch_up && !options.fingerprint.empty()) {
     auto synced = stores.sync->catch_up();
     if (!synced) return synced.error().with_context("bringing the vector index up to date");

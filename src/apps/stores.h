@@ -26,6 +26,8 @@ struct StoreOpenOptions {
   std::string fingerprint;  // the model's; empty: take the index as stored (stats)
   int dimension = 512;
   bool catch_up = true;  // replay the change log into the index now
+  // reindex: an index holding another model's vectors is about to be rebuilt anyway.
+  bool allow_other_fingerprint = false;
 };
 
 Result<Stores> open_stores(const DataOptions& data, const StoreOpenOptions& options);

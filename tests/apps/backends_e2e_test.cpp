@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 
+#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include "postgres_server.h"
@@ -127,6 +128,29 @@ TEST(BackendsE2e, PostgresAndQdrantAnswerLikeSqliteAndTheEmbeddedIndex) {
   // Rebuilding Qdrant from PostgreSQL (the seed's "Reindex Qdrant" task) keeps every vector.
   auto reindexed = run_json(with({"reindex"}, production));
   EXPECT_EQ(reindexed["vectors"], stats["images"]);
+
+  // A collection lost behind our back (a new Qdrant volume) is refilled on the next open.
+  httplib::Client client(qdrant.url());
+  auto deleted = client.Delete("/collections/product_embeddings");
+  ASSERT_TRUE(deleted && deleted->status == 200);
+  EXPECT_EQ(run_json(with({"stats"}, production))["vectors"], stats["images"]);
+
+  // Another model (48-d instead of 32-d): the collection refuses it with a clear way out, and a
+  // new collection is filled by re-embedding the stored images.
+  auto other = conformance_dir() / "models" / "tiny-p16-gelu-f16";
+  auto refused = run_command(
+      with({lookalike_binary().string(), "search", "--text", "shoe", "--model", other.string()},
+           production));
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("collection"), std::string::npos) << refused.err;
+  auto second =
+      with({lookalike_binary().string(), "reindex", "--re-embed", "--model", other.string()},
+           production);
+  second.insert(second.end(), {"--qdrant-collection", "products_p16"});
+  auto reembedded = run_command(second);
+  ASSERT_EQ(reembedded.exit_code, 0) << reembedded.err;
+  EXPECT_EQ(json::parse(reembedded.out)["re_embedded"], stats["distinct_images"]);
+  EXPECT_EQ(json::parse(reembedded.out)["vectors"], stats["images"]);
 }
 
 }  // namespace
