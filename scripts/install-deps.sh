@@ -14,7 +14,7 @@ packages=(
   libgtest-dev libgmock-dev libcpp-httplib-dev libsqlite3-dev libpq-dev libhnswlib-dev libcsv-dev postgresql-15 redis-server nginx
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(python3-torch python3-numpy python3-pil)  # the PyTorch baseline in bench/
+  packages+=(python3-torch python3-numpy python3-pil time)  # bench/: PyTorch baseline, timing
 fi
 
 # Node and npm run the test stand-ins in tests/js (s3rver for S3).

@@ -176,6 +176,7 @@ void register_bench_commands(CLI::App& app, const GlobalOptions& global, Command
     run = [&global, options] { return run_bench(*options, global); };
   });
   register_bench_index_command(*bench, run);
+  register_bench_catalog_command(*bench, run);
 }
 
 }  // namespace lookalike::apps

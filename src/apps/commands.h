@@ -29,5 +29,7 @@ void register_stats_command(CLI::App& app, CommandFn& run);
 void register_reindex_command(CLI::App& app, const GlobalOptions& global, CommandFn& run);
 // `bench index`: vector index build time, latency and recall (registered under `bench`).
 void register_bench_index_command(CLI::App& bench, CommandFn& run);
+// `bench catalog`: a synthetic catalogue in a data dir, for search benchmarks.
+void register_bench_catalog_command(CLI::App& bench, CommandFn& run);
 
 }  // namespace lookalike::apps

@@ -208,8 +208,26 @@ TEST_F(IngestE2eTest, KillNineTwiceThenRerunGivesExactCounts) {
   auto catalogue = make_test_catalogue(dir_ / "photos", 150, 4, 19);
   std::vector<std::string> args = {
       "ingest", (dir_ / "photos").string(), "--batch", "2", "--concurrency", "2"};
-  for (int delay_ms : {700, 1300}) {
-    auto killed = lookalike(args, true, std::chrono::milliseconds(delay_ms));
+  // How long a whole run takes on this machine (into another data dir), so that the kills land
+  // mid-run however fast or slow the machine is.
+  std::vector<std::string> timing_args = {lookalike_binary().string(),
+                                          "ingest",
+                                          (dir_ / "photos").string(),
+                                          "--batch",
+                                          "2",
+                                          "--concurrency",
+                                          "2",
+                                          "--data-dir",
+                                          (dir_ / "timing").string(),
+                                          "--model",
+                                          tiny_model().string()};
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_EQ(run_command(timing_args).exit_code, 0);
+  auto full = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - start);
+  for (double fraction : {0.35, 0.65}) {
+    auto delay = std::chrono::milliseconds(static_cast<long>(full.count() * fraction));
+    auto killed = lookalike(args, true, delay);
     EXPECT_EQ(killed.exit_code, 128 + 9) << "the run finished before it could be killed";
   }
   auto summary = ingest((dir_ / "photos").string());
