@@ -1,5 +1,7 @@
 #include "apps/stores.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <system_error>
@@ -45,6 +47,16 @@ Result<Stores> open_stores(const DataOptions& data, const StoreOpenOptions& opti
   index_options.qdrant_api_key = data.qdrant_api_key;
   index_options.collection = data.qdrant_collection;
   auto index = index::open_vector_index(index_options);
+  if (!index && index_options.backend == "embedded" &&
+      index.error().code == ErrorCode::kCorruptData) {
+    // The catalogue is the source of truth: keep the broken files for inspection and rebuild.
+    fs::path broken = index_options.directory + ".broken-" + std::to_string(::getpid());
+    std::fprintf(stderr, "note: %s; moved to %s, rebuilding the index from the catalogue\n",
+                 index.error().to_string().c_str(), broken.c_str());
+    fs::rename(index_options.directory, broken, ec);
+    if (ec) return make_error(ErrorCode::kIoError, broken.string() + ": " + ec.message());
+    index = index::open_vector_index(index_options);
+  }
   if (!index) return index.error().with_context("vector index");
   stores.index = std::move(*index);
   if (auto info = stores.index->info(); info && !info->note.empty()) {

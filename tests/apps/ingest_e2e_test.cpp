@@ -242,6 +242,20 @@ TEST_F(IngestE2eTest, KillNineTwiceThenRerunGivesExactCounts) {
   EXPECT_EQ(best_match(product.images[0]), product.id);
 }
 
+TEST_F(IngestE2eTest, CorruptIndexFilesAreRebuiltFromTheCatalogue) {
+  auto catalogue = make_test_catalogue(dir_ / "photos", 30, 2, 37);
+  ingest((dir_ / "photos").string());
+  for (const auto& entry : fs::recursive_directory_iterator(dir_ / "data" / "index")) {
+    if (entry.is_regular_file()) write_bytes(entry.path(), "garbage");
+  }
+  auto result = lookalike({"stats"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(json::parse(result.out)["vectors"], image_count(catalogue));
+  EXPECT_NE(result.err.find("rebuilding the index from the catalogue"), std::string::npos);
+  const auto& product = catalogue.products[4];
+  EXPECT_EQ(best_match(product.images[0]), product.id);
+}
+
 TEST_F(IngestE2eTest, ReindexRebuildsTheIndexFromTheCatalogue) {
   auto catalogue = make_test_catalogue(dir_ / "photos", 40, 2, 23);
   ingest((dir_ / "photos").string());
