@@ -20,8 +20,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/http_client.h"
 #include "core/file_util.h"
+#include "core/http_client.h"
 #include "core/sha256.h"
 
 namespace lookalike::clip {

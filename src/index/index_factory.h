@@ -10,9 +10,9 @@
 namespace lookalike::index {
 
 struct HnswOptions {
-  int m = 16;                   // graph degree (level 0 has 2*m)
+  int m = 16;  // graph degree (level 0 has 2*m)
   int ef_construction = 100;
-  int ef_search = 128;          // at least the requested limit is used
+  int ef_search = 128;               // at least the requested limit is used
   std::int64_t exact_below = 20000;  // below this many points (or filter matches) scan exactly
 };
 
