@@ -18,3 +18,17 @@ fi
 "$bin" model info --model "$model"
 "$bin" embed text --model "$model" "red leather handbag" | cut -c1-120
 "$bin" bench embed --model "$model" --batch 16 --seconds 5
+
+# A small demo catalogue from the conformance photos, in the seed's layout, ingested and searched.
+demo=$(mktemp -d)
+trap 'rm -rf "$demo"' EXIT
+n=0
+for photo in ../shared/clip/conformance/images/*; do
+  n=$((n + 1))
+  mkdir -p "$demo/$n"
+  cp "$photo" "$demo/$n/image_1.${photo##*.}"
+done
+"$bin" ingest "$demo" --model "$model" --data-dir data --id-prefix demo_ --report data/report.jsonl
+"$bin" stats --model "$model" --data-dir data
+"$bin" search --model "$model" --data-dir data --text "red leather handbag" --top-k 3 | cut -c1-300
+"$bin" search --model "$model" --data-dir data --image ../shared/clip/conformance/images/photo_640x480_q90.jpg --top-k 1 | cut -c1-300

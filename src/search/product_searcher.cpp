@@ -69,11 +69,11 @@ Result<std::vector<float>> ProductSearcher::embed_image(std::span<const std::uin
   return vector;
 }
 
-Result<SearchResponse> ProductSearcher::by_text(const std::string& text,
-                                                const SearchParams& params) const {
+Result<SearchResponse> ProductSearcher::embed_and_search(
+    const std::function<Result<std::vector<float>>()>& embed, const SearchParams& params) const {
   if (auto status = validate_search_params(params); !status) return status.error();
   auto start = Clock::now();
-  auto vector = embed_text(text);
+  auto vector = embed();
   if (!vector) return vector.error();
   double embed_ms = ms_since(start);
   auto response = by_vector(*vector, params);
@@ -83,18 +83,14 @@ Result<SearchResponse> ProductSearcher::by_text(const std::string& text,
   return response;
 }
 
+Result<SearchResponse> ProductSearcher::by_text(const std::string& text,
+                                                const SearchParams& params) const {
+  return embed_and_search([&] { return embed_text(text); }, params);
+}
+
 Result<SearchResponse> ProductSearcher::by_image(std::span<const std::uint8_t> bytes,
                                                  const SearchParams& params) const {
-  if (auto status = validate_search_params(params); !status) return status.error();
-  auto start = Clock::now();
-  auto vector = embed_image(bytes);
-  if (!vector) return vector.error();
-  double embed_ms = ms_since(start);
-  auto response = by_vector(*vector, params);
-  if (!response) return response;
-  response->embed_ms = embed_ms;
-  response->took_ms = ms_since(start);
-  return response;
+  return embed_and_search([&] { return embed_image(bytes); }, params);
 }
 
 Result<SearchResponse> ProductSearcher::by_product(std::int64_t product_id,

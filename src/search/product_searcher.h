@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -64,6 +65,10 @@ class ProductSearcher {
   Result<std::vector<float>> embed_image(std::span<const std::uint8_t> bytes) const;
 
  private:
+  // Times `embed` (the query's vector) and the search that follows.
+  Result<SearchResponse> embed_and_search(const std::function<Result<std::vector<float>>()>& embed,
+                                          const SearchParams& params) const;
+
   const clip::ClipModel* model_;
   const image::ClipPreprocessor* preprocessor_;
   image::DecodeLimits limits_;
