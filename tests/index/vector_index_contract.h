@@ -301,8 +301,9 @@ TEST_P(VectorIndexContractTest, PointsWithoutPriceNeverMatchAPriceFilter) {
   SearchQuery q;
   q.limit = 300;
   q.filter.min_price_cents = std::numeric_limits<std::int64_t>::min();
+  std::vector<float> query;  // q.vector is a span: the floats must outlive every search below
   for (std::uint32_t seed = 20; seed < 23; ++seed) {
-    const auto query = unit_vector(seed);
+    query = unit_vector(seed);
     q.vector = query;
     for (bool exact : {true, false}) {
       q.exact = exact;
@@ -425,7 +426,8 @@ TEST_P(VectorIndexContractTest, RemovedPointsAreNeverReturned) {
     expect_like_brute_force(q);
   }
   SearchQuery q;
-  q.vector = make_points(600)[0].vector;  // a removed point's own vector
+  const auto regenerated = make_points(600);
+  q.vector = regenerated[0].vector;  // a removed point's own vector (kept alive: a span)
   q.limit = 300;
   for (const auto& hit : search(q)) EXPECT_EQ(hit.id % 2, 0);
 }
