@@ -53,6 +53,7 @@ class ByteReader {
     static_assert(std::is_trivially_copyable_v<T>);
     if (count > (bytes_.size() - pos_) / sizeof(T)) return false;
     values.resize(count);
+    if (count == 0) return true;  // memcpy from/to a null pointer is undefined even for 0 bytes
     std::memcpy(values.data(), bytes_.data() + pos_, count * sizeof(T));
     pos_ += count * sizeof(T);
     return true;
