@@ -16,6 +16,24 @@ namespace lookalike::catalog {
 
 namespace {
 
+// The editable fields of `product` in the column order of INSERT/UPDATE products statements.
+PgParams product_params(PgParams params, const Product& product, const std::string& metadata) {
+  params.text(product.external_id)
+      .text(product.title)
+      .text_or_null(product.description)
+      .text_or_null(product.category)
+      .optional_int64(product.price_cents)
+      .text_or_null(product.currency)
+      .text(product.image_url)
+      .text(metadata);
+  return params;
+}
+
+Error external_id_taken(const Product& product) {
+  return make_error(ErrorCode::kAlreadyExists,
+                    "another product already has external_id \"" + product.external_id + "\"");
+}
+
 using nlohmann::json;
 
 // Advisory lock keys (arbitrary, fixed): one serialises schema migrations, the other the inserts
@@ -634,20 +652,9 @@ Result<Product> PostgresCatalog::create_product(const Product& product) {
                     " currency, image_url, product_metadata)"
                     " VALUES ($1, $2, $3, $4, $5::numeric / 100, $6, $7, $8::jsonb) RETURNING ",
                     kProductColumns}),
-               PgParams()
-                   .text(product.external_id)
-                   .text(product.title)
-                   .text_or_null(product.description)
-                   .text_or_null(product.category)
-                   .optional_int64(product.price_cents)
-                   .text_or_null(product.currency)
-                   .text(product.image_url)
-                   .text(*metadata));
+               product_params(PgParams(), product, *metadata));
     if (!rows) {
-      if (rows.error().code == ErrorCode::kAlreadyExists) {
-        return make_error(ErrorCode::kAlreadyExists, "a product with external_id \"" +
-                                                         product.external_id + "\" already exists");
-      }
+      if (rows.error().code == ErrorCode::kAlreadyExists) return external_id_taken(product);
       return rows.error();
     }
     return product_from_row(*rows, 0);
@@ -665,21 +672,9 @@ Result<Product> PostgresCatalog::update_product(const Product& product) {
                     " product_metadata = $9::jsonb, updated_at = NOW()"
                     " WHERE p.id = $1::bigint RETURNING ",
                     kProductColumns}),
-               PgParams()
-                   .int64(product.id)
-                   .text(product.external_id)
-                   .text(product.title)
-                   .text_or_null(product.description)
-                   .text_or_null(product.category)
-                   .optional_int64(product.price_cents)
-                   .text_or_null(product.currency)
-                   .text(product.image_url)
-                   .text(*metadata));
+               product_params(PgParams().int64(product.id), product, *metadata));
     if (!rows) {
-      if (rows.error().code == ErrorCode::kAlreadyExists) {
-        return make_error(ErrorCode::kAlreadyExists,
-                          "another product has external_id \"" + product.external_id + "\"");
-      }
+      if (rows.error().code == ErrorCode::kAlreadyExists) return external_id_taken(product);
       return rows.error();
     }
     if (rows->rows() == 0) return not_found("product " + std::to_string(product.id));
