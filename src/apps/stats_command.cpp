@@ -28,7 +28,10 @@ int run_stats(const DataOptions& data) {
   if (!stores) return fail(stores.error());
   auto stats = stores->catalog->stats();
   if (!stats) return fail(stats.error());
-  auto info = stores->index->info();
+  index::IndexInfo empty;
+  empty.backend = "embedded";
+  empty.kind = "none";
+  auto info = stores->index ? stores->index->info() : Result<index::IndexInfo>(empty);
   if (!info) return fail(info.error());
   nlohmann::ordered_json json;
   json["products"] = stats->products;

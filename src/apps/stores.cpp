@@ -47,7 +47,8 @@ Result<Stores> open_stores(const DataOptions& data, const StoreOpenOptions& opti
   index_options.qdrant_api_key = data.qdrant_api_key;
   index_options.collection = data.qdrant_collection;
   auto index = index::open_vector_index(index_options);
-  if (!index && index_options.backend == "embedded" &&
+  // Only a command that can rebuild (it knows the model) moves a broken index aside.
+  if (!index && index_options.backend == "embedded" && !options.fingerprint.empty() &&
       index.error().code == ErrorCode::kCorruptData) {
     // The catalogue is the source of truth: keep the broken files for inspection and rebuild.
     fs::path broken = index_options.directory + ".broken-" + std::to_string(::getpid());
@@ -57,14 +58,18 @@ Result<Stores> open_stores(const DataOptions& data, const StoreOpenOptions& opti
     if (ec) return make_error(ErrorCode::kIoError, broken.string() + ": " + ec.message());
     index = index::open_vector_index(index_options);
   }
+  if (!index && index.error().code == ErrorCode::kNotFound && options.fingerprint.empty()) {
+    return stores;  // read as stored, and nothing is stored yet: no index
+  }
   if (!index) return index.error().with_context("vector index");
   stores.index = std::move(*index);
   if (auto info = stores.index->info(); info && !info->note.empty()) {
     std::fprintf(stderr, "note: %s\n", info->note.c_str());
   }
-  stores.sync = std::make_unique<search::IndexSync>(*stores.catalog, *stores.index,
-                                                    !index::persists_applied_seq(index_options),
-                                                    "qdrant:" + data.qdrant_collection);
+  // Where the catalogue keeps Qdrant's replay position (the embedded index keeps its own).
+  const std::string qdrant_state = "qdrant:" + data.qdrant_collection;
+  stores.sync = std::make_unique<search::IndexSync>(
+      *stores.catalog, *stores.index, !index::persists_applied_seq(index_options), qdrant_state);
   if (!options.fingerprint.empty() && stores.index->fingerprint() != options.fingerprint &&
       !options.allow_other_fingerprint) {
     return make_error(ErrorCode::kFailedPrecondition,
@@ -78,9 +83,7 @@ Result<Stores> open_stores(const DataOptions& data, const StoreOpenOptions& opti
     auto info = stores.index->info();
     auto applied = stores.sync->applied_seq();
     if (info && applied && info->points == 0 && *applied > 0) {
-      if (auto status =
-              stores.catalog->set_index_applied_seq("qdrant:" + data.qdrant_collection, 0);
-          !status) {
+      if (auto status = stores.catalog->set_index_applied_seq(qdrant_state, 0); !status) {
         return status.error();
       }
     }

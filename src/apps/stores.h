@@ -17,6 +17,7 @@ namespace lookalike::apps {
 
 struct Stores {
   std::unique_ptr<catalog::Catalog> catalog;
+  // Null only when opened without a model fingerprint and no index is stored yet.
   std::unique_ptr<index::VectorIndex> index;
   std::unique_ptr<search::IndexSync> sync;
   std::string fingerprint;

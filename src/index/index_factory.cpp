@@ -8,8 +8,12 @@ namespace lookalike::index {
 bool persists_applied_seq(const IndexOptions& options) { return options.backend == "embedded"; }
 
 Result<std::unique_ptr<VectorIndex>> open_vector_index(const IndexOptions& options) {
-  if (options.dimension <= 0) {
+  if (options.dimension < 0 || (options.dimension == 0 && !options.fingerprint.empty())) {
     return make_error(ErrorCode::kInvalidArgument, "index dimension must be positive");
+  }
+  if (options.dimension == 0 && options.backend != "embedded") {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "the " + options.backend + " index needs the model (--model) to be opened");
   }
   if (options.backend == "embedded") return open_embedded_index(options);
   if (options.backend == "qdrant") {

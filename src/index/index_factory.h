@@ -35,6 +35,8 @@ struct IndexOptions {
 // in memory: the caller stores it elsewhere (the catalogue's index_applied_seq).
 bool persists_applied_seq(const IndexOptions& options);
 
+// Dimension 0 with an empty fingerprint opens an embedded index as stored, read-only uses such as
+// `stats` without a model (kNotFound when there is none).
 Result<std::unique_ptr<VectorIndex>> open_vector_index(const IndexOptions& options);
 
 }  // namespace lookalike::index

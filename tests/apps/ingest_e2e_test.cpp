@@ -101,6 +101,14 @@ TEST_F(IngestE2eTest, DirectoryIngestFindsRescaledPhotosAndSkipsUnchangedOnRerun
   }
   EXPECT_TRUE(
       fs::exists(dir_ / "data" / "images" / ("shop_" + catalogue.products[0].id) / "image_1.jpg"));
+  // `stats --data-dir DIR` as the issue writes it, without a model: the index is read as stored.
+  auto plain = lookalike({"stats", "--data-dir", (dir_ / "data").string()}, false);
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_EQ(json::parse(plain.out)["vectors"], image_count(catalogue));
+  EXPECT_EQ(json::parse(plain.out)["index"]["fingerprint"], counts["index"]["fingerprint"]);
+  auto fresh = lookalike({"stats", "--data-dir", (dir_ / "empty").string()}, false);
+  ASSERT_EQ(fresh.exit_code, 0) << fresh.err;
+  EXPECT_EQ(json::parse(fresh.out)["vectors"], 0);
 
   auto again = ingest((dir_ / "photos").string(), {"--id-prefix", "shop_"});
   EXPECT_EQ(again["skipped"], 200);
@@ -248,6 +256,10 @@ TEST_F(IngestE2eTest, CorruptIndexFilesAreRebuiltFromTheCatalogue) {
   for (const auto& entry : fs::recursive_directory_iterator(dir_ / "data" / "index")) {
     if (entry.is_regular_file()) write_bytes(entry.path(), "garbage");
   }
+  // Without a model nothing can be rebuilt, so nothing is moved: the error is reported.
+  auto read_only = lookalike({"stats", "--data-dir", (dir_ / "data").string()}, false);
+  EXPECT_EQ(read_only.exit_code, 2);
+  EXPECT_NE(read_only.err.find("corrupt_data"), std::string::npos) << read_only.err;
   auto result = lookalike({"stats"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_EQ(json::parse(result.out)["vectors"], image_count(catalogue));

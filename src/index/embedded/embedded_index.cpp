@@ -58,7 +58,9 @@ EmbeddedIndex::~EmbeddedIndex() = default;
 
 Result<std::unique_ptr<EmbeddedIndex>> EmbeddedIndex::open(const IndexOptions& options) {
   const HnswOptions& hnsw = options.hnsw;
-  if (options.dimension < 1 || options.dimension > 65536) {
+  // Dimension 0 with an empty fingerprint opens the stored index as it is (kNotFound if none).
+  const bool as_stored = options.dimension == 0 && options.fingerprint.empty();
+  if ((options.dimension < 1 && !as_stored) || options.dimension > 65536) {
     return invalid("vector index: dimension must be in [1, 65536], got " +
                    std::to_string(options.dimension));
   }
@@ -77,6 +79,10 @@ Result<std::unique_ptr<EmbeddedIndex>> EmbeddedIndex::open(const IndexOptions& o
     index->generation_ = highest_generation(options.directory);
     if (*loaded && (*loaded)->graph) {
       LoadedGeneration& gen = **loaded;
+      if (as_stored) {
+        index->options_.dimension = gen.meta.dimension;
+        index->options_.fingerprint = gen.meta.fingerprint;
+      }
       index->graph_ = std::move(gen.graph);
       index->payload_ = std::move(gen.payload);
       index->applied_seq_ = gen.meta.applied_seq;
@@ -96,6 +102,9 @@ Result<std::unique_ptr<EmbeddedIndex>> EmbeddedIndex::open(const IndexOptions& o
                      "': started empty, rebuild it from the catalogue";
       index->dirty_ = true;  // the next flush replaces the stale generation
     }
+  }
+  if (!index->graph_ && as_stored) {
+    return make_error(ErrorCode::kNotFound, options.directory + ": no stored vector index");
   }
   if (!index->graph_) {
     auto graph =

@@ -151,8 +151,10 @@ Result<LoadedGeneration> load_generation(const fs::path& directory, std::int64_t
   meta.dimension = static_cast<int>(dim);
   meta.m = static_cast<int>(m);
   meta.ef_construction = static_cast<int>(ef_construction);
-  if (meta.fingerprint != fingerprint) return loaded;  // the caller starts empty
-  if (meta.dimension != dimension) {
+  // An empty fingerprint and dimension 0 take whatever is stored (read-only uses: stats).
+  if (!fingerprint.empty() && meta.fingerprint != fingerprint)
+    return loaded;  // caller starts empty
+  if (dimension != 0 && meta.dimension != dimension) {
     return make_error(ErrorCode::kFailedPrecondition,
                       what + ": holds " + std::to_string(meta.dimension) +
                           "-dimensional vectors, expected " + std::to_string(dimension));
@@ -181,7 +183,7 @@ Result<LoadedGeneration> load_generation(const fs::path& directory, std::int64_t
   if (*sum != graph_checksum) {
     return make_error(ErrorCode::kCorruptData, graph_path.string() + ": checksum mismatch");
   }
-  auto graph = HnswGraph::load(graph_path, dimension, meta.m, meta.slots);
+  auto graph = HnswGraph::load(graph_path, meta.dimension, meta.m, meta.slots);
   if (!graph) return graph.error();
   for (std::uint32_t slot = 0; slot < meta.slots; ++slot) {
     if (loaded.payload.alive(slot) == (*graph)->is_deleted(slot)) {
