@@ -4,7 +4,7 @@
 # Needs ../shared beside the checkout. Set LOOKALIKE_SKIP_ASAN=1 to skip the sanitizer pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh --test
 
 echo "== format check"
 git ls-files -z '*.h' '*.cpp' | xargs -0 clang-format --dry-run --Werror
