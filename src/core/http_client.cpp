@@ -228,12 +228,38 @@ std::size_t on_file_data(char* data, std::size_t size, std::size_t count, void* 
   return length;
 }
 
+// "host:port" of a CURLOPT_RESOLVE entry "[+]host:port:addresses".
+std::string resolve_key(std::string_view entry) {
+  if (entry.starts_with('+')) entry.remove_prefix(1);
+  auto host_end = entry.starts_with('[') ? entry.find(']') : 0;
+  auto colon = entry.find(':', host_end == std::string_view::npos ? 0 : host_end);
+  auto second = colon == std::string_view::npos ? colon : entry.find(':', colon + 1);
+  return std::string(entry.substr(0, second));
+}
+
 }  // namespace
 
 struct HttpClient::Impl {
   HttpOptions options;
   CURL* curl = nullptr;
   char error_buffer[CURL_ERROR_SIZE] = {};
+  // "host:port" pinned by the previous request: libcurl keeps CURLOPT_RESOLVE entries in the
+  // handle's DNS cache, so the next request removes those it does not pin again.
+  std::vector<std::string> pinned;
+
+  curl_slist* resolve_list(const std::vector<std::string>& entries) {
+    curl_slist* list = nullptr;
+    std::vector<std::string> keys;
+    for (const auto& entry : entries) keys.push_back(resolve_key(entry));
+    for (const auto& key : pinned) {
+      if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
+        list = curl_slist_append(list, ("-" + key).c_str());
+      }
+    }
+    for (const auto& entry : entries) list = curl_slist_append(list, entry.c_str());
+    pinned = std::move(keys);
+    return list;
+  }
 
   // Resets the handle (keeping its connection cache) and sets what every request shares.
   curl_slist* prepare(const std::string& url, Transfer& t, const std::string& range,
@@ -242,7 +268,7 @@ struct HttpClient::Impl {
     curl_easy_reset(curl);
     error_buffer[0] = '\0';
     curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, options.max_redirects != 0 ? 1L : 0L);
     curl_easy_setopt(curl, CURLOPT_MAXREDIRS, options.max_redirects);
 #if LIBCURL_VERSION_NUM >= 0x075500  // 7.85: the string forms replace the deprecated bitmasks
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -330,8 +356,15 @@ Result<HttpResponse> HttpClient::request(const HttpRequest& request) {
   CURL* curl = impl_->curl;
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_memory_data);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &t);
-  if (impl_->options.timeout_s > 0) {
+  if (impl_->options.timeout_ms > 0) {
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, impl_->options.timeout_ms);
+  } else if (impl_->options.timeout_s > 0) {
     curl_easy_setopt(curl, CURLOPT_TIMEOUT, impl_->options.timeout_s);
+  }
+  curl_slist* resolve = nullptr;
+  if (!request.resolve.empty() || !impl_->pinned.empty()) {
+    resolve = impl_->resolve_list(request.resolve);
+    curl_easy_setopt(curl, CURLOPT_RESOLVE, resolve);
   }
   if (request.method == "HEAD") {
     curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
@@ -354,6 +387,7 @@ Result<HttpResponse> HttpClient::request(const HttpRequest& request) {
   }
   CURLcode code = curl_easy_perform(curl);
   curl_slist_free_all(headers);
+  curl_slist_free_all(resolve);
   if (t.body_too_large) {
     return make_error(ErrorCode::kResourceExhausted, request.url + ": response larger than " +
                                                          std::to_string(request.max_body_bytes) +
@@ -365,6 +399,9 @@ Result<HttpResponse> HttpClient::request(const HttpRequest& request) {
   char* effective_url = nullptr;
   curl_easy_getinfo(curl, CURLINFO_EFFECTIVE_URL, &effective_url);
   response.effective_url = effective_url != nullptr ? effective_url : request.url;
+  char* primary_ip = nullptr;
+  curl_easy_getinfo(curl, CURLINFO_PRIMARY_IP, &primary_ip);
+  if (primary_ip != nullptr) response.primary_ip = primary_ip;
   response.status = t.status;
   response.headers = std::move(t.headers);
   response.first_headers = std::move(t.first_headers);
@@ -416,8 +453,11 @@ Result<HttpResponse> HttpClient::download(const std::string& url,
   curl_slist* headers = impl_->prepare(url, t, range);
   curl_easy_setopt(impl_->curl, CURLOPT_WRITEFUNCTION, on_file_data);
   curl_easy_setopt(impl_->curl, CURLOPT_WRITEDATA, &t);
+  curl_slist* resolve = impl_->pinned.empty() ? nullptr : impl_->resolve_list({});
+  if (resolve != nullptr) curl_easy_setopt(impl_->curl, CURLOPT_RESOLVE, resolve);
   CURLcode code = curl_easy_perform(impl_->curl);
   curl_slist_free_all(headers);
+  curl_slist_free_all(resolve);
   if (code == CURLE_OK && !t.decided) decide(t);  // an empty body never reached on_file_data
   if (code == CURLE_OK && t.writing_file && t.io_errno == 0 && ::fsync(t.fd) != 0) {
     t.io_errno = errno;

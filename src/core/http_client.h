@@ -25,8 +25,9 @@ struct HttpOptions {
   long connect_timeout_s = 30;
   long low_speed_limit_bytes = 1024;  // a transfer slower than this many bytes per second...
   long low_speed_time_s = 30;  // ...for this many seconds is aborted; there is no total timeout
-  long max_redirects = 10;
-  long timeout_s = 0;  // whole-transfer limit for get() and request(); 0: none (never downloads)
+  long max_redirects = 10;     // 0: redirects are not followed (the 3xx is the response)
+  long timeout_s = 0;   // whole-transfer limit for get() and request(); 0: none (never downloads)
+  long timeout_ms = 0;  // when > 0, replaces timeout_s with a limit in milliseconds
 };
 
 // AWS Signature Version 4 for request() (libcurl's CURLOPT_AWS_SIGV4). request() adds
@@ -52,6 +53,10 @@ struct HttpRequest {
   // Content-Length announces it or the bytes received pass it. Other statuses keep the first
   // 64 KiB of their body (an error page is for the message) and are not failures.
   std::size_t max_body_bytes = 64u << 20;
+  // libcurl CURLOPT_RESOLVE entries "host:port:address[,address]" (IPv6 addresses in brackets):
+  // connect to these addresses instead of resolving host, so that an address checked before the
+  // request is the one connected to. Pins last for this request only.
+  std::vector<std::string> resolve;
 };
 
 // Retries of request_with_retries(): transport errors (kNetwork) and the statuses 408, 429, 500,
@@ -79,6 +84,7 @@ struct HttpResponse {
   HttpHeaders
       first_headers;  // the first response's headers (the hub's own, before any CDN redirect)
   std::string effective_url;    // the URL of the final response (after redirects)
+  std::string primary_ip;       // the address of the last connection (request() only)
   std::uint64_t file_size = 0;  // downloads: size of the partial file after the transfer
   bool restarted = false;       // downloads: the server ignored Range and resent the file from zero
 };
