@@ -8,10 +8,9 @@
 #include "apps/model_loading.h"
 #include "apps/output.h"
 #include "apps/progress_bar.h"
+#include "apps/re_embedder.h"
 #include "apps/stores.h"
 #include "image/clip_preprocessor.h"
-#include "image/image_decoder.h"
-#include "ingest/image_store.h"
 #include "search/model_fingerprint.h"
 
 namespace lookalike::apps {
@@ -23,64 +22,6 @@ struct ReindexOptions {
   bool re_embed = false;
   int batch = 16;
 };
-
-struct ReEmbedCounts {
-  std::int64_t embedded = 0;
-  std::int64_t failed = 0;
-};
-
-// Embeds, page by page, every distinct stored image that has no vector for `fingerprint`.
-Result<ReEmbedCounts> re_embed(const ReindexOptions& options, const clip::ClipModel& model,
-                               const image::ClipPreprocessor& preprocessor,
-                               catalog::Catalog& catalog, const std::string& fingerprint) {
-  ingest::ImageStore store(images_dir(options.data));
-  ReEmbedCounts counts;
-  ProgressBar bar("re-embed", "images");
-  std::string after;
-  const std::size_t tensor_size = model.image_tensor_size();
-  const auto dim = static_cast<std::size_t>(model.embedding_dim());
-  for (;;) {
-    auto page = catalog.images_missing_embedding(fingerprint, after, options.batch);
-    if (!page) return page.error();
-    if (page->empty()) break;
-    after = page->back().sha256;
-    std::vector<float> pixels;
-    std::vector<std::string> shas;
-    for (const auto& image : *page) {
-      auto decoded = image::decode_image_file(store.absolute(image.path));
-      if (!decoded) {
-        ++counts.failed;
-        print_error(decoded.error(), {{"image", image.path}});
-        continue;
-      }
-      auto tensor = preprocessor.preprocess(*decoded);
-      if (tensor.size() != tensor_size) {
-        return make_error(ErrorCode::kInvalidArgument,
-                          "preprocessor_config.json crop does not match the model's image_size");
-      }
-      pixels.insert(pixels.end(), tensor.begin(), tensor.end());
-      shas.push_back(image.sha256);
-    }
-    if (shas.empty()) continue;
-    std::vector<float> out(shas.size() * dim);
-    if (auto status = model.embed_images(pixels.data(), static_cast<int>(shas.size()), out.data());
-        !status) {
-      return status.error();
-    }
-    std::vector<catalog::Embedding> embeddings;
-    for (std::size_t i = 0; i < shas.size(); ++i) {
-      embeddings.push_back(
-          {shas[i], fingerprint,
-           std::vector<float>(out.begin() + static_cast<std::ptrdiff_t>(i * dim),
-                              out.begin() + static_cast<std::ptrdiff_t>((i + 1) * dim))});
-    }
-    if (auto status = catalog.put_embeddings(embeddings); !status) return status.error();
-    counts.embedded += static_cast<std::int64_t>(shas.size());
-    bar.update(static_cast<std::uint64_t>(counts.embedded), 0);
-  }
-  bar.finish();
-  return counts;
-}
 
 int run_reindex(const ReindexOptions& options, const GlobalOptions& global) {
   auto preprocess = image::PreprocessConfig::load(options.data.model);
@@ -95,7 +36,17 @@ int run_reindex(const ReindexOptions& options, const GlobalOptions& global) {
   ReEmbedCounts counts;
   if (options.re_embed) {
     image::ClipPreprocessor preprocessor(*preprocess);
-    auto result = re_embed(options, **model, preprocessor, *stores->catalog, *fingerprint);
+    ProgressBar bar("re-embed", "images");
+    ReEmbedCallbacks callbacks;
+    callbacks.progress = [&](const ReEmbedCounts& c) {
+      bar.update(static_cast<std::uint64_t>(c.embedded), 0);
+    };
+    callbacks.failed = [](const std::string& path, const Error& error) {
+      print_error(error, {{"image", path}});
+    };
+    auto result = re_embed_missing(**model, preprocessor, *stores->catalog, *fingerprint,
+                                   images_dir(options.data), options.batch, callbacks);
+    bar.finish();
     if (!result) return fail(result.error());
     counts = *result;
   }

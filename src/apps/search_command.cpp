@@ -7,12 +7,12 @@
 #include "apps/model_loading.h"
 #include "apps/output.h"
 #include "apps/stores.h"
-#include "catalog/product_json.h"
 #include "core/file_util.h"
 #include "image/preprocess_config.h"
 #include "ingest/source/price_parser.h"
 #include "search/model_fingerprint.h"
 #include "search/product_searcher.h"
+#include "search/search_response_json.h"
 
 namespace lookalike::apps {
 
@@ -46,22 +46,6 @@ Result<std::int64_t> resolve_product(catalog::Catalog& catalog, const std::strin
   auto product = catalog.get_product_by_external_id(id);
   if (!product) return make_error(ErrorCode::kNotFound, "no product with id or external_id " + id);
   return product->id;
-}
-
-nlohmann::ordered_json response_json(const search::SearchResponse& response) {
-  nlohmann::ordered_json results = nlohmann::ordered_json::array();
-  for (const auto& result : response.results) {
-    nlohmann::ordered_json item;
-    item["product"] = catalog::product_to_json(result.product);
-    item["score"] = result.score;
-    item["image_url"] = result.image_url;
-    results.push_back(std::move(item));
-  }
-  nlohmann::ordered_json json;
-  json["results"] = std::move(results);
-  json["total"] = response.results.size();
-  json["took_ms"] = response.took_ms;
-  return json;
 }
 
 int run_search(const SearchCommandOptions& options, const GlobalOptions& global) {
@@ -114,7 +98,7 @@ int run_search(const SearchCommandOptions& options, const GlobalOptions& global)
     response = searcher.by_product(*id, params);
   }
   if (!response) return fail(response.error());
-  print_json_line(response_json(*response));
+  print_json_line(search::search_response_to_json(*response));
   return kExitOk;
 }
 

@@ -37,6 +37,7 @@ Result<Stores> open_stores(const DataOptions& data, const StoreOpenOptions& opti
   auto catalog = catalog::open_catalog(data.database_url, data.data_dir);
   if (!catalog) return catalog.error().with_context("catalogue");
   stores.catalog = std::move(*catalog);
+  if (!options.open_index) return stores;
 
   index::IndexOptions index_options;
   index_options.backend = data.qdrant_url.empty() ? "embedded" : "qdrant";

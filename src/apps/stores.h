@@ -17,7 +17,7 @@ namespace lookalike::apps {
 
 struct Stores {
   std::unique_ptr<catalog::Catalog> catalog;
-  // Null only when opened without a model fingerprint and no index is stored yet.
+  // Null when opened without a model fingerprint and no index is stored yet, or not opened.
   std::unique_ptr<index::VectorIndex> index;
   std::unique_ptr<search::IndexSync> sync;
   std::string fingerprint;
@@ -29,6 +29,8 @@ struct StoreOpenOptions {
   bool catch_up = true;  // replay the change log into the index now
   // reindex: an index holding another model's vectors is about to be rebuilt anyway.
   bool allow_other_fingerprint = false;
+  // A worker writes only the catalogue; the server that owns the index replays the change log.
+  bool open_index = true;
 };
 
 Result<Stores> open_stores(const DataOptions& data, const StoreOpenOptions& options);

@@ -65,8 +65,8 @@ catalog::ProductWrite to_write(const ProductJob& job, const std::string& fingerp
 
 IngestPipeline::IngestPipeline(const clip::ClipModel& model,
                                const image::ClipPreprocessor& preprocessor,
-                               catalog::Catalog& catalog, index::VectorIndex& index,
-                               search::IndexSync& sync, const ImageStore& store,
+                               catalog::Catalog& catalog, index::VectorIndex* index,
+                               search::IndexSync* sync, const ImageStore& store,
                                SourceFetcher& fetcher, IngestReport& report, IngestOptions options)
     : model_(model),
       preprocessor_(preprocessor),
@@ -254,11 +254,13 @@ Result<IngestSummary> IngestPipeline::run(
     }
     batch_jobs.clear();
     last_commit = Clock::now();
-    if (auto synced = sync_.catch_up(); !synced) {
-      fatal.set(synced.error().with_context("updating the vector index"));
+    if (sync_ != nullptr) {
+      if (auto synced = sync_->catch_up(); !synced) {
+        fatal.set(synced.error().with_context("updating the vector index"));
+      }
     }
-    if (Clock::now() - last_flush >= options_.index_flush_interval) {
-      if (auto status = index_.flush(); !status) fatal.set(status.error());
+    if (index_ != nullptr && Clock::now() - last_flush >= options_.index_flush_interval) {
+      if (auto status = index_->flush(); !status) fatal.set(status.error());
       last_flush = Clock::now();
     }
     report_progress();
@@ -282,7 +284,9 @@ Result<IngestSummary> IngestPipeline::run(
   lister.join();
   for (auto& worker : workers) worker.join();
   embedder.join();
-  if (auto status = index_.flush(); !status) fatal.set(status.error());
+  if (index_ != nullptr) {
+    if (auto status = index_->flush(); !status) fatal.set(status.error());
+  }
   report_progress();
 
   summary.counters = report_.counters();

@@ -55,8 +55,10 @@ struct IngestSummary {
 
 class IngestPipeline {
  public:
+  // `index` and `sync` may both be null: a worker process that does not own the vector index
+  // writes only the catalogue, and the index's owner replays the change log.
   IngestPipeline(const clip::ClipModel& model, const image::ClipPreprocessor& preprocessor,
-                 catalog::Catalog& catalog, index::VectorIndex& index, search::IndexSync& sync,
+                 catalog::Catalog& catalog, index::VectorIndex* index, search::IndexSync* sync,
                  const ImageStore& store, SourceFetcher& fetcher, IngestReport& report,
                  IngestOptions options);
 
@@ -68,8 +70,8 @@ class IngestPipeline {
   const clip::ClipModel& model_;
   const image::ClipPreprocessor& preprocessor_;
   catalog::Catalog& catalog_;
-  index::VectorIndex& index_;
-  search::IndexSync& sync_;
+  index::VectorIndex* index_;
+  search::IndexSync* sync_;
   const ImageStore& store_;
   SourceFetcher& fetcher_;
   IngestReport& report_;

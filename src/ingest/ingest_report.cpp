@@ -35,6 +35,14 @@ void IngestReport::add(const std::string& status, const std::string& item,
     std::fwrite(text.data(), 1, text.size(), file_);
     std::fflush(file_);  // a killed run still leaves every line written so far
   }
+  if (status == "failed" && failures_.size() < kKeptFailures) {
+    failures_.push_back(item + (reason.empty() ? "" : ": " + reason));
+  }
+}
+
+std::vector<std::string> IngestReport::failures() const {
+  std::lock_guard lock(mutex_);
+  return failures_;
 }
 
 IngestCounters IngestReport::counters() const {

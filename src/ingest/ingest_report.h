@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -44,6 +45,9 @@ class IngestReport {
            const std::string& reason, const nlohmann::json& extra = nlohmann::json::object());
 
   IngestCounters counters() const;
+  // The first kKeptFailures "failed" entries as "item: reason" (for job records).
+  std::vector<std::string> failures() const;
+  static constexpr std::size_t kKeptFailures = 100;
   template <typename F>
   void update(F&& f) {
     std::lock_guard lock(mutex_);
@@ -54,6 +58,7 @@ class IngestReport {
   mutable std::mutex mutex_;
   std::FILE* file_ = nullptr;
   IngestCounters counters_;
+  std::vector<std::string> failures_;
 };
 
 }  // namespace lookalike::ingest

@@ -58,6 +58,11 @@ Status IndexSync::record_seq(std::int64_t seq) {
 }
 
 Result<SyncStats> IndexSync::catch_up() {
+  std::lock_guard lock(mutex_);
+  return catch_up_locked();
+}
+
+Result<SyncStats> IndexSync::catch_up_locked() {
   auto seq = applied_seq();
   if (!seq) return seq.error();
   SyncStats stats;
@@ -97,6 +102,7 @@ Result<SyncStats> IndexSync::catch_up() {
 }
 
 Result<SyncStats> IndexSync::rebuild(const std::function<void(std::int64_t)>& progress) {
+  std::lock_guard lock(mutex_);
   // Changes committed during the scan are replayed afterwards: replays are idempotent.
   auto last_seq = catalog_.last_change_seq();
   if (!last_seq) return last_seq.error();
@@ -113,7 +119,7 @@ Result<SyncStats> IndexSync::rebuild(const std::function<void(std::int64_t)>& pr
     if (progress) progress(stats.upserted);
   }
   if (auto status = record_seq(*last_seq); !status) return status.error();
-  auto tail = catch_up();
+  auto tail = catch_up_locked();
   if (!tail) return tail.error();
   stats.upserted += tail->upserted;
   stats.removed += tail->removed;

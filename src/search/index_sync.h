@@ -1,11 +1,13 @@
 // IndexSync: keeps a vector index in step with the catalogue, its source of truth, by replaying the
 // catalogue's change log (catch_up) or rebuilding from scratch (rebuild). Replays are idempotent,
 // so a crash between a catalogue commit and an index write is repaired by the next catch_up.
-// Thread-safety: not thread-safe; one IndexSync per writer. Catalog and index are borrowed.
+// Thread-safety: catch_up and rebuild are serialised internally, so the HTTP handlers, a background
+// follower and an in-process ingestion may all call them. Catalog and index are borrowed.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 
 #include "catalog/catalog.h"
@@ -39,11 +41,13 @@ class IndexSync {
 
  private:
   Status record_seq(std::int64_t seq);
+  Result<SyncStats> catch_up_locked();
 
   catalog::Catalog& catalog_;
   index::VectorIndex& index_;
   bool persist_seq_in_catalog_;
   std::string state_name_;
+  std::mutex mutex_;
 };
 
 // Converts catalogue entries to index points (payload copied).
