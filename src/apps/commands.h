@@ -27,6 +27,8 @@ void register_ingest_command(CLI::App& app, const GlobalOptions& global, Command
 void register_search_command(CLI::App& app, const GlobalOptions& global, CommandFn& run);
 void register_stats_command(CLI::App& app, CommandFn& run);
 void register_reindex_command(CLI::App& app, const GlobalOptions& global, CommandFn& run);
+void register_serve_command(CLI::App& app, const GlobalOptions& global, CommandFn& run);
+void register_worker_command(CLI::App& app, const GlobalOptions& global, CommandFn& run);
 // `bench index`: vector index build time, latency and recall (registered under `bench`).
 void register_bench_index_command(CLI::App& bench, CommandFn& run);
 // `bench catalog`: a synthetic catalogue in a data dir, for search benchmarks.

@@ -53,6 +53,8 @@ int run_main(int argc, char** argv) {
   register_search_command(app, global, run);
   register_stats_command(app, run);
   register_reindex_command(app, global, run);
+  register_serve_command(app, global, run);
+  register_worker_command(app, global, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
