@@ -12,8 +12,8 @@ namespace lookalike::api {
 
 enum class Access {
   kPublic,  // health, metrics, docs, the web page, images
-  kSearch,  // search and product/job reads
-  kAdmin,   // every write
+  kSearch,  // search and product reads
+  kAdmin,   // every write, and job and webhook reads (they name sources and targets)
 };
 
 class ApiKeys {

@@ -125,6 +125,9 @@ class ApiServer::Impl {
     // Errors httplib answers itself (a body over the limit, a malformed request) get our shape.
     server_.set_error_handler([this](const httplib::Request& request, httplib::Response& response) {
       if (!response.body.empty()) return;
+      if (!response.has_header("X-Request-Id")) {
+        response.set_header("X-Request-Id", request_id_for(request));
+      }
       HttpError error =
           response.status == 413
               ? make_http_error(413, "payload_too_large",
@@ -137,6 +140,9 @@ class ApiServer::Impl {
     });
     server_.set_exception_handler(
         [this](const httplib::Request& request, httplib::Response& response, std::exception_ptr) {
+          if (!response.has_header("X-Request-Id")) {
+            response.set_header("X-Request-Id", request_id_for(request));
+          }
           send_error(response, make_http_error(500, "internal", "unexpected error"));
           record(request, response, "unmatched", Clock::now());
         });

@@ -8,6 +8,7 @@
 
 #include "apps/commands.h"
 #include "apps/image_loader.h"
+#include "apps/latency_summary.h"
 #include "apps/model_loading.h"
 #include "apps/output.h"
 #include "core/thread_pool.h"
@@ -27,20 +28,6 @@ struct BenchOptions {
 
 double ms_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
-nlohmann::ordered_json percentiles(std::vector<double> samples) {
-  std::sort(samples.begin(), samples.end());
-  auto at = [&](double q) {
-    return samples[std::min(samples.size() - 1, static_cast<std::size_t>(q * samples.size()))];
-  };
-  double total = 0;
-  for (double s : samples) total += s;
-  return {{"p50", at(0.50)},
-          {"p90", at(0.90)},
-          {"p99", at(0.99)},
-          {"mean", total / samples.size()},
-          {"n", samples.size()}};
 }
 
 // Repeats fn until `seconds` passed (at least `min_runs` times), returning each run's ms.
@@ -96,7 +83,7 @@ int run_bench(const BenchOptions& options, const GlobalOptions& global) {
                                    {"batch", options.batch},
                                    {"load_ms", load_ms},
                                    {"images_per_s", images_per_s},
-                                   {"image_batch_ms", percentiles(image_ms)}};
+                                   {"image_batch_ms", latency_summary(image_ms)}};
 
   if (!options.image.empty()) {
     auto loader = ImageLoader::for_model(options.model);
@@ -135,7 +122,7 @@ int run_bench(const BenchOptions& options, const GlobalOptions& global) {
       repeat(options.seconds / 2, 3, [&] { (void)model.embed_texts(many, out.data()); });
   double batch_total = 0;
   for (double s : batch_ms) batch_total += s;
-  result["text_query_ms"] = percentiles(text_ms);
+  result["text_query_ms"] = latency_summary(text_ms);
   result["text_queries_per_s"] = many.size() * batch_ms.size() / (batch_total / 1000);
 
   rusage usage{};
@@ -177,6 +164,7 @@ void register_bench_commands(CLI::App& app, const GlobalOptions& global, Command
   });
   register_bench_index_command(*bench, run);
   register_bench_catalog_command(*bench, run);
+  register_bench_http_command(*bench, run);
 }
 
 }  // namespace lookalike::apps

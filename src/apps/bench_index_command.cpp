@@ -14,6 +14,7 @@
 #include <set>
 
 #include "apps/commands.h"
+#include "apps/latency_summary.h"
 #include "apps/output.h"
 #include "apps/synthetic_points.h"
 #include "core/thread_pool.h"
@@ -47,17 +48,6 @@ std::vector<Point> generate(const BenchIndexOptions& o, int count, std::uint64_t
   return synthetic_points({o.points, o.dim, o.data == "clustered"}, count, seed);
 }
 
-nlohmann::ordered_json percentiles(std::vector<double> samples) {
-  std::sort(samples.begin(), samples.end());
-  auto at = [&](double q) {
-    return samples[std::min(samples.size() - 1, static_cast<std::size_t>(q * samples.size()))];
-  };
-  double total = 0;
-  for (double s : samples) total += s;
-  return {
-      {"p50", at(0.50)}, {"p90", at(0.90)}, {"p99", at(0.99)}, {"mean", total / samples.size()}};
-}
-
 struct Measured {
   nlohmann::ordered_json json;
   std::vector<std::vector<SearchHit>> hits;
@@ -88,7 +78,7 @@ Result<Measured> measure(const index::VectorIndex& index, const std::vector<Poin
     }
     out.hits.push_back(std::move(*hits));
   }
-  out.json = percentiles(ms);
+  out.json = latency_summary(ms);
   if (truth != nullptr) out.json["recall"] = recall / static_cast<double>(queries.size());
   return out;
 }
