@@ -33,5 +33,7 @@ void register_worker_command(CLI::App& app, const GlobalOptions& global, Command
 void register_bench_index_command(CLI::App& bench, CommandFn& run);
 // `bench catalog`: a synthetic catalogue in a data dir, for search benchmarks.
 void register_bench_catalog_command(CLI::App& bench, CommandFn& run);
+// `bench http`: load a running server with searches (throughput, latency percentiles).
+void register_bench_http_command(CLI::App& bench, CommandFn& run);
 
 }  // namespace lookalike::apps
