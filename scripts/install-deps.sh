@@ -8,7 +8,7 @@ packages=(
   libdnnl-dev            # oneDNN: matrix products of the CLIP engine
   libvips-dev            # image decoding (JPEG, PNG, WebP, GIF, TIFF, HEIF, ...)
   libicu-dev             # tokenizer normalisation (NFC, lowercase, character classes)
-  libcurl4-openssl-dev libssl-dev
+  libcurl4-openssl-dev libssl-dev curl
   libpugixml-dev         # S3's XML answers (ListObjectsV2, errors)
   nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libcpp-httplib-dev libsqlite3-dev libpq-dev libhnswlib-dev libcsv-dev postgresql-15 redis-server nginx

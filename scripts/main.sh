@@ -32,3 +32,20 @@ done
 "$bin" stats --model "$model" --data-dir data
 "$bin" search --model "$model" --data-dir data --text "red leather handbag" --top-k 3 | cut -c1-300
 "$bin" search --model "$model" --data-dir data --image ../shared/clip/conformance/images/photo_640x480_q90.jpg --top-k 1 | cut -c1-300
+
+# The same catalogue through the HTTP service: start it, wait until ready, search, stop it.
+port=${LOOKALIKE_PORT:-8008}
+"$bin" serve --model "$model" --data-dir data --port "$port" 2>"$demo/serve.log" &
+server=$!
+for _ in $(seq 1 300); do
+  curl -sf "http://127.0.0.1:$port/api/v1/health/ready" >/dev/null && break
+  sleep 0.1
+done
+curl -sf "http://127.0.0.1:$port/api/v1/health/ready"; echo
+curl -sf -F file=@../shared/clip/conformance/images/photo_640x480_q90.jpg \
+  "http://127.0.0.1:$port/api/v1/search/by-image?top_k=1" | cut -c1-300; echo
+curl -sf -d '{"query": "red leather handbag", "top_k": 3}' \
+  "http://127.0.0.1:$port/api/v1/search/by-text" | cut -c1-300; echo
+kill -TERM "$server"
+wait "$server"
+echo "serve: http://127.0.0.1:$port/ (web page), /docs (API), /metrics — run it with: $bin serve --model $model --data-dir data"
