@@ -17,7 +17,7 @@ packages=(
 for arg in "$@"; do
   case "$arg" in
     --test) packages+=(chromium openssl) ;;  # the web page driven headless; TLS certs for nginx tests
-    --bench) packages+=(python3-torch python3-numpy python3-pil time) ;;  # PyTorch baseline, timing
+    --bench) packages+=(python3-torch python3-numpy python3-pil time bc) ;;  # PyTorch baseline, timing
     *) echo "unknown option $arg" >&2; exit 2 ;;
   esac
 done
