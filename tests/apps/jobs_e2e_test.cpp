@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api_client.h"
 #include "redis_server.h"
 #include "server_process.h"
 #include "test_catalogue.h"
@@ -33,73 +34,7 @@ constexpr char kAdminKey[] = "jobs-admin-key-7c1d";
 
 fs::path tiny_model() { return conformance_dir() / "models" / "tiny-p32"; }
 
-struct Answer {
-  int status = 0;  // 0: no answer
-  json body;       // discarded when not JSON
-  std::string raw;
-  httplib::Headers headers;
-  std::string header(const std::string& name) const {
-    auto it = headers.find(name);
-    return it == headers.end() ? "" : it->second;
-  }
-};
-
-// A small client for the API: JSON in and out, the admin key unless told otherwise.
-class Api {
- public:
-  explicit Api(int port) : port_(port) {}
-
-  Answer send(const std::string& method, const std::string& path, const std::string& body = "",
-              const std::string& content_type = "application/json",
-              const std::string& key = kAdminKey) const {
-    httplib::Client client("127.0.0.1", port_);
-    client.set_connection_timeout(5, 0);
-    client.set_read_timeout(30, 0);
-    client.set_write_timeout(30, 0);
-    httplib::Request request;
-    request.method = method;
-    request.path = path;
-    if (!key.empty()) request.headers.emplace("X-API-Key", key);
-    if (!body.empty()) request.headers.emplace("Content-Type", content_type);
-    request.body = body;
-    auto result = client.send(request);
-    Answer answer;
-    if (!result) return answer;
-    answer.status = result->status;
-    answer.raw = result->body;
-    answer.headers = result->headers;
-    answer.body = json::parse(result->body, nullptr, false);
-    return answer;
-  }
-  Answer get(const std::string& path, const std::string& key = kAdminKey) const {
-    return send("GET", path, "", "", key);
-  }
-  Answer post(const std::string& path, const json& body, const std::string& key = kAdminKey) const {
-    return send("POST", path, body.dump(), "application/json", key);
-  }
-
-  // The first external id of a by-image search with `jpeg`, "" when nothing was found.
-  std::string best_match(const std::string& jpeg) const {
-    auto answer = send("POST", "/api/v1/search/by-image?top_k=5", jpeg, "image/jpeg");
-    if (answer.status != 200 || answer.body.is_discarded() || answer.body["results"].empty()) {
-      return "";
-    }
-    return answer.body["results"][0]["product"]["external_id"];
-  }
-
- private:
-  int port_;
-};
-
-// Polls `condition` every 50 ms until it holds or `timeout` passes; true when it held.
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-  auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return condition();
-}
+using Answer = ApiAnswer;
 
 std::int64_t image_count(const TestCatalogue& catalogue) {
   std::int64_t n = 0;
@@ -128,7 +63,7 @@ class InProcessJobsE2eTest : public ::testing::Test {
          root().string(), "--rate-limit", "0"},
         {{"LOOKALIKE_ADMIN_API_KEY", kAdminKey}});
     ASSERT_NE(server_, nullptr);
-    api_ = std::make_unique<Api>(server_->port());
+    api_ = std::make_unique<ApiClient>(server_->port(), kAdminKey);
   }
 
   void TearDown() override {
@@ -155,7 +90,7 @@ class InProcessJobsE2eTest : public ::testing::Test {
 
   TempDir dir_;
   std::unique_ptr<ServerProcess> server_;
-  std::unique_ptr<Api> api_;
+  std::unique_ptr<ApiClient> api_;
 };
 
 TEST_F(InProcessJobsE2eTest, IngestJobIndexesTheCatalogueAndIsListedNewestFirst) {
@@ -336,7 +271,7 @@ class WorkerJobsE2eTest : public ::testing::Test {
                               (dir_ / "imports").string(), "--rate-limit", "0"},
                              {{"LOOKALIKE_ADMIN_API_KEY", kAdminKey}});
     ASSERT_NE(server_, nullptr);
-    api_ = std::make_unique<Api>(server_->port());
+    api_ = std::make_unique<ApiClient>(server_->port(), kAdminKey);
     for (int i = 0; i < 2; ++i) workers_[i] = spawn_worker();
   }
 
@@ -435,7 +370,7 @@ class WorkerJobsE2eTest : public ::testing::Test {
   std::unique_ptr<RedisServer> redis_;
   TestCatalogue catalogue_;
   std::unique_ptr<ServerProcess> server_;
-  std::unique_ptr<Api> api_;
+  std::unique_ptr<ApiClient> api_;
   std::unique_ptr<ServerProcess> workers_[2];
 };
 

@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api_client.h"
 #include "server_process.h"
 #include "test_catalogue.h"
 #include "test_support.h"
@@ -33,50 +34,7 @@ constexpr char kAdminKey[] = "hooks-admin-key-31b9";
 
 fs::path tiny_model() { return conformance_dir() / "models" / "tiny-p32"; }
 
-struct Answer {
-  int status = 0;  // 0: no answer
-  json body;       // discarded when not JSON
-  std::string raw;
-  httplib::Headers headers;
-  std::string header(const std::string& name) const {
-    auto it = headers.find(name);
-    return it == headers.end() ? "" : it->second;
-  }
-};
-
-// A small client for the API: JSON in and out, the admin key unless told otherwise.
-class Api {
- public:
-  explicit Api(int port) : port_(port) {}
-
-  Answer send(const std::string& method, const std::string& path, const std::string& body = "",
-              const std::string& key = kAdminKey) const {
-    httplib::Client client("127.0.0.1", port_);
-    client.set_connection_timeout(5, 0);
-    client.set_read_timeout(30, 0);
-    httplib::Request request;
-    request.method = method;
-    request.path = path;
-    if (!key.empty()) request.headers.emplace("X-API-Key", key);
-    if (!body.empty()) request.headers.emplace("Content-Type", "application/json");
-    request.body = body;
-    auto result = client.send(request);
-    Answer answer;
-    if (!result) return answer;
-    answer.status = result->status;
-    answer.raw = result->body;
-    answer.headers = result->headers;
-    answer.body = json::parse(result->body, nullptr, false);
-    return answer;
-  }
-  Answer get(const std::string& path) const { return send("GET", path); }
-  Answer post(const std::string& path, const json& body, const std::string& key = kAdminKey) const {
-    return send("POST", path, body.dump(), key);
-  }
-
- private:
-  int port_;
-};
+using Answer = ApiAnswer;
 
 // One POST the receiver got.
 struct Received {
@@ -151,15 +109,6 @@ class Receiver {
   std::vector<Received> received_;
 };
 
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-  auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return condition();
-}
-
 void expect_error(const Answer& answer, int status, const std::string& code,
                   const std::string& what) {
   EXPECT_EQ(answer.status, status) << what << ": " << answer.raw;
@@ -194,7 +143,7 @@ class WebhooksE2eTest : public ::testing::Test {
     if (allow_private) args.push_back("--webhook-allow-private");
     server_ = ServerProcess::start(args, {{"LOOKALIKE_ADMIN_API_KEY", kAdminKey}});
     ASSERT_NE(server_, nullptr);
-    api_ = std::make_unique<Api>(server_->port());
+    api_ = std::make_unique<ApiClient>(server_->port(), kAdminKey);
   }
 
   void TearDown() override {
@@ -212,7 +161,7 @@ class WebhooksE2eTest : public ::testing::Test {
 
   TempDir dir_;
   std::unique_ptr<ServerProcess> server_;
-  std::unique_ptr<Api> api_;
+  std::unique_ptr<ApiClient> api_;
 };
 
 TEST_F(WebhooksE2eTest, EventsAreSignedRetriedAndDelivered) {
