@@ -87,12 +87,8 @@ std::string make_worker_id(const std::string& suffix) {
          (suffix.empty() ? "" : ":" + suffix);
 }
 
-JobWorker::JobWorker(jobs::JobQueue& queue, JobTargets targets, std::string worker_id,
-                     MetricsRegistry* metrics)
-    : queue_(queue),
-      targets_(std::move(targets)),
-      worker_id_(std::move(worker_id)),
-      metrics_(metrics) {}
+JobWorker::JobWorker(jobs::JobQueue& queue, JobTargets targets, std::string worker_id)
+    : queue_(queue), targets_(std::move(targets)), worker_id_(std::move(worker_id)) {}
 
 void JobWorker::run(const std::atomic<bool>& stop) {
   while (!stop) {
@@ -156,12 +152,6 @@ void JobWorker::execute(const jobs::Job& job, const std::atomic<bool>& stop) {
   if (!status) {
     log_event("warn", "job_finish_refused", {{"job", job.id}, {"error", status.error().message}});
   }
-  if (metrics_ != nullptr) {
-    metrics_
-        ->counter("lookalike_jobs_total", "Jobs finished by kind and final state",
-                  {{"kind", job.kind}, {"state", std::string(jobs::job_state_name(state))}})
-        .inc();
-  }
   log_event(outcome ? "info" : "error", "job_finished",
             {{"job", job.id},
              {"state", jobs::job_state_name(state)},
@@ -191,16 +181,6 @@ Result<JobWorker::Outcome> JobWorker::run_ingest(
   if (summary->stopped) return make_error(ErrorCode::kCancelled, "stopped");
   auto stats = targets_.catalog.stats();
   if (!stats) return stats.error();
-  if (metrics_ != nullptr) {
-    const auto& c = summary->counters;
-    const char* help = "Products seen by ingestion runs, by outcome";
-    metrics_->counter("lookalike_ingest_products_total", help, {{"outcome", "ingested"}})
-        .inc(static_cast<double>(c.products_ingested));
-    metrics_->counter("lookalike_ingest_products_total", help, {{"outcome", "skipped"}})
-        .inc(static_cast<double>(c.products_skipped));
-    metrics_->counter("lookalike_ingest_products_total", help, {{"outcome", "failed"}})
-        .inc(static_cast<double>(c.products_failed));
-  }
   return Outcome{nlohmann::json(ingest_summary_json(*summary, *stats)), report.failures()};
 }
 

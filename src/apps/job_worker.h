@@ -11,7 +11,6 @@
 
 #include "catalog/catalog.h"
 #include "clip/clip_model.h"
-#include "core/metrics_registry.h"
 #include "image/clip_preprocessor.h"
 #include "index/vector_index.h"
 #include "jobs/job_queue.h"
@@ -31,9 +30,7 @@ struct JobTargets {
 
 class JobWorker {
  public:
-  // `metrics` may be null.
-  JobWorker(jobs::JobQueue& queue, JobTargets targets, std::string worker_id,
-            MetricsRegistry* metrics);
+  JobWorker(jobs::JobQueue& queue, JobTargets targets, std::string worker_id);
 
   // Claims and runs jobs until `stop` is set.
   void run(const std::atomic<bool>& stop);
@@ -52,7 +49,6 @@ class JobWorker {
   jobs::JobQueue& queue_;
   JobTargets targets_;
   std::string worker_id_;
-  MetricsRegistry* metrics_;
 };
 
 // "<hostname>:<pid>" plus a suffix, unique enough to tell workers apart in job records.

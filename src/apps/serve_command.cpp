@@ -152,13 +152,32 @@ void follow_catalogue(ServeState& state, const std::atomic<bool>& stop) {
   }
 }
 
+// Job and ingestion counters, counted here (where every finished job is seen once, whichever
+// process ran it) rather than in the workers, which have no /metrics.
+void count_finished_job(MetricsRegistry& metrics, const jobs::Job& job) {
+  metrics
+      .counter("lookalike_jobs_total", "Jobs finished, by kind and final state",
+               {{"kind", job.kind}, {"state", std::string(jobs::job_state_name(job.state))}})
+      .inc();
+  if (job.kind != "ingest" || !job.result.is_object()) return;
+  for (const char* outcome : {"ingested", "skipped", "failed"}) {
+    if (!job.result.contains(outcome) || !job.result[outcome].is_number()) continue;
+    metrics
+        .counter("lookalike_ingest_products_total", "Products seen by ingest jobs, by outcome",
+                 {{"outcome", outcome}})
+        .inc(job.result[outcome].get<double>());
+  }
+}
+
 // job.completed / job.failed webhooks, each finished job announced once across all servers.
-void announce_finished_jobs(ServeState& state, const std::atomic<bool>& stop) {
+void announce_finished_jobs(ServeState& state, MetricsRegistry& metrics,
+                            const std::atomic<bool>& stop) {
   while (!stop) {
     nap(stop, std::chrono::milliseconds(500));
     auto finished = state.queue->take_finished_events(100);
     if (!finished) continue;
     for (const auto& job : *finished) {
+      count_finished_job(metrics, job);
       state.dispatcher->publish(
           job.state == jobs::JobState::kCompleted ? "job.completed" : "job.failed",
           nlohmann::json(jobs::job_to_json(job)));
@@ -221,7 +240,7 @@ int run_serve(ServeOptions options, const GlobalOptions& global) {
   std::atomic<bool> stop{false};
   std::vector<std::thread> threads;
   threads.emplace_back([&] { follow_catalogue(state, stop); });
-  threads.emplace_back([&] { announce_finished_jobs(state, stop); });
+  threads.emplace_back([&] { announce_finished_jobs(state, metrics, stop); });
   if (options.service.redis_url.empty()) {
     threads.emplace_back([&] {
       JobTargets targets{*state.model,
@@ -231,7 +250,7 @@ int run_serve(ServeOptions options, const GlobalOptions& global) {
                          state.stores.index.get(),
                          state.stores.sync.get(),
                          images_dir(options.data)};
-      JobWorker(*state.queue, targets, make_worker_id("serve"), &metrics).run(stop);
+      JobWorker(*state.queue, targets, make_worker_id("serve")).run(stop);
     });
   }
 

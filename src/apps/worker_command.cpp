@@ -56,7 +56,7 @@ int run_worker(const WorkerOptions& options, const GlobalOptions& global) {
                      nullptr,
                      images_dir(options.data)};
   std::atomic<bool> stop{false};
-  std::thread thread([&] { JobWorker(**queue, targets, worker_id, nullptr).run(stop); });
+  std::thread thread([&] { JobWorker(**queue, targets, worker_id).run(stop); });
   log_event("info", "worker_ready", {{"worker", worker_id}, {"queue", (*queue)->backend_name()}});
   int signal = 0;
   sigwait(&signals, &signal);

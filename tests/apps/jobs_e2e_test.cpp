@@ -165,6 +165,17 @@ TEST_F(InProcessJobsE2eTest, IngestJobIndexesTheCatalogueAndIsListedNewestFirst)
   expect_error(api_->get("/api/v1/jobs?state=sleeping"), 400, "invalid_argument", "bad state");
   expect_error(api_->get("/api/v1/jobs?limit=0"), 400, "invalid_argument", "limit 0");
   expect_error(api_->get("/api/v1/jobs/job_0000000000000000"), 404, "not_found", "unknown job");
+  // Both finished jobs are counted once in the server's metrics (40 ingested, then 40 skipped).
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto text = api_->get("/metrics").raw;
+        return text.find("lookalike_jobs_total{kind=\"ingest\",state=\"completed\"} 2") !=
+                   std::string::npos &&
+               text.find("lookalike_ingest_products_total{outcome=\"skipped\"} 40") !=
+                   std::string::npos;
+      },
+      5s))
+      << api_->get("/metrics").raw;
 }
 
 TEST_F(InProcessJobsE2eTest, JobRequestsAreCheckedAndConfinedToTheIngestRoot) {
