@@ -73,9 +73,18 @@ class ApiServer::Impl {
                                                  std::to_string(config_.port) +
                                                  " (in use, or not an address of this host)");
     }
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    thread_ = std::thread([this] {
+      server_.listen_after_bind();
+      loop_ended_ = true;
+    });
     // bind_to_port has the socket listening already; wait until the accept loop runs.
-    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    while (!server_.is_running() && !loop_ended_) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    if (!server_.is_running()) {
+      thread_.join();
+      return make_error(ErrorCode::kIoError, "the HTTP server stopped as it started");
+    }
     return ok_status();
   }
 
@@ -289,6 +298,7 @@ class ApiServer::Impl {
   Router router_;
   httplib::Server server_;
   std::thread thread_;
+  std::atomic<bool> loop_ended_{false};
   std::mutex live_mutex_;
   std::shared_ptr<Live> live_;
 };
