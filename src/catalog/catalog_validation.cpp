@@ -22,6 +22,8 @@ Status check_text(std::string_view field, std::string_view value, bool required,
                               std::to_string(max_bytes) + " are allowed");
   }
   if (!is_valid_utf8(value)) return invalid(field, "is not valid UTF-8");
+  // PostgreSQL text cannot hold NUL, and SQLite's C strings would cut at it: refused on both.
+  if (value.find('\0') != std::string_view::npos) return invalid(field, "contains a NUL character");
   return ok_status();
 }
 

@@ -23,7 +23,7 @@ nlohmann::ordered_json product_to_json(const Product& product) {
                       ? nlohmann::ordered_json(cents_to_decimal(*product.price_cents))
                       : nlohmann::ordered_json();
   json["currency"] = text_or_null(product.currency);
-  json["image_url"] = product.image_url;
+  json["image_url"] = text_or_null(product.image_url);  // null until it has an image
   json["product_metadata"] = product.metadata;
   json["created_at"] = product.created_at;
   json["updated_at"] = product.updated_at;

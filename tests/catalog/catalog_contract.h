@@ -319,6 +319,8 @@ inline std::vector<InvalidCase> invalid_product_cases() {
       {"external_id", [](Product& p) { p.external_id.clear(); }},
       {"external_id", [](Product& p) { p.external_id = std::string(256, 'e'); }},
       {"external_id", [](Product& p) { p.external_id = "bad\xff"; }},
+      {"external_id", [](Product& p) { p.external_id = std::string("nul\0inside", 10); }},
+      {"title", [](Product& p) { p.title = std::string("nul\0", 4); }},
       {"title", [](Product& p) { p.title.clear(); }},
       {"title", [](Product& p) { p.title = std::string(501, 't'); }},
       {"title", [](Product& p) { p.title = "caf\xc3"; }},
