@@ -137,13 +137,19 @@ class ApiServer::Impl {
       if (!response.has_header("X-Request-Id")) {
         response.set_header("X-Request-Id", request_id_for(request));
       }
-      HttpError error =
-          response.status == 413
-              ? make_http_error(413, "payload_too_large",
-                                "the request body is larger than " +
-                                    std::to_string(config_.max_upload_bytes >> 20) + " MiB")
-              : make_http_error(response.status, "invalid_argument",
-                                "the HTTP request could not be read");
+      HttpError error = make_http_error(response.status, "invalid_argument",
+                                        "the HTTP request could not be read");
+      if (response.status == 413) {
+        // httplib parses form-encoded bodies itself and caps them at 8 KiB (curl -d sends that
+        // type by default); say so rather than quoting the upload limit.
+        const bool form = request.get_header_value("Content-Type")
+                              .starts_with("application/x-www-form-urlencoded");
+        error = make_http_error(413, "payload_too_large",
+                                form ? "form-encoded bodies are limited to 8 KiB: send JSON with "
+                                       "Content-Type: application/json"
+                                     : "the request body is larger than " +
+                                           std::to_string(config_.max_upload_bytes >> 20) + " MiB");
+      }
       send_error(response, error);
       record(request, response, "unmatched", Clock::now());
     });

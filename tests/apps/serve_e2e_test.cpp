@@ -246,6 +246,12 @@ TEST_F(ServeE2eTest, ByTextAnswersChecksItsBodyAndCachesQueries) {
     EXPECT_EQ(bad->status, 400) << c.body;
     EXPECT_EQ(error_code(bad), c.code) << c.body;
   }
+  // curl -d sends form-encoded bodies, which httplib caps at 8 KiB: the error says what to do.
+  auto form =
+      client_->Post("/api/v1/search/by-text", "{\"query\": \"" + std::string(10000, 'a') + "\"}",
+                    "application/x-www-form-urlencoded");
+  EXPECT_EQ(form->status, 413);
+  EXPECT_NE(form->body.find("application/json"), std::string::npos) << form->body;
   ASSERT_EQ(search_text({{"query", "a red leather handbag"}})->status, 200);
   auto metrics = client_->Get("/metrics")->body;
   EXPECT_NE(metrics.find("lookalike_text_cache_hits_total 1"), std::string::npos) << metrics;
