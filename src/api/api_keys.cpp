@@ -20,8 +20,10 @@ std::string ApiKeys::presented_key(const std::string& x_api_key, const std::stri
   if (!x_api_key.empty()) return x_api_key;
   constexpr std::string_view kBearer = "Bearer ";
   if (authorization.size() > kBearer.size() &&
-      std::equal(kBearer.begin(), kBearer.end(), authorization.begin(),
-                 [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
+      std::equal(kBearer.begin(), kBearer.end(), authorization.begin(), [](char a, char b) {
+        return std::tolower(static_cast<unsigned char>(a)) ==
+               std::tolower(static_cast<unsigned char>(b));
+      })) {
     return authorization.substr(kBearer.size());
   }
   return "";

@@ -23,6 +23,9 @@ RateDecision RateLimiter::allow(const std::string& client, Clock::time_point now
   if (shard.buckets.size() >= kMaxBucketsPerShard ||
       now - shard.last_sweep > std::chrono::minutes(1)) {
     sweep(shard, now);
+    // A flood of new clients faster than buckets go idle: forget them all rather than scan a
+    // full shard on every request (memory stays bounded; those clients start full again).
+    if (shard.buckets.size() >= kMaxBucketsPerShard) shard.buckets.clear();
   }
   auto [it, inserted] = shard.buckets.try_emplace(client, Bucket{burst_, now});
   Bucket& bucket = it->second;

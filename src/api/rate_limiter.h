@@ -1,6 +1,7 @@
 // RateLimiter: one token bucket per client (API key or IP): `rate` requests per second on average,
-// bursts up to `burst`. Idle buckets are forgotten so a flood of distinct IPs cannot grow memory
-// without bound.
+// bursts up to `burst`. Idle buckets are forgotten, and a shard that fills up with clients that
+// are not idle is emptied, so a flood of distinct IPs can neither grow memory without bound nor
+// make each request scan the shard.
 // Thread-safety: allow() may be called concurrently (a mutex per shard).
 #pragma once
 

@@ -52,7 +52,9 @@ Result<std::optional<std::int64_t>> price_from_json(const std::string& name,
   if (value.is_string()) return price_from_text(name, value.get<std::string>());
   if (value.is_number()) {
     double number = value.get<double>();
-    if (!std::isfinite(number) || number < 0 || number >= 1e8) {
+    // Checked after rounding to cents: 99999999.995 rounds past the largest DECIMAL(10,2).
+    if (!std::isfinite(number) || number < 0 || number >= 1e8 ||
+        std::llround(number * 100) > catalog::kMaxPriceCents) {
       return invalid(name + ": must be a price between 0 and 99999999.99");
     }
     return std::optional<std::int64_t>(std::llround(number * 100));

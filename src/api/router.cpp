@@ -1,8 +1,16 @@
 #include "api/router.h"
 
+#include <algorithm>
+
 namespace lookalike::api {
 
 namespace {
+
+// Literal text of a route name as a regex (".", "+", "(" ... match themselves).
+std::string escaped(const std::string& text) {
+  static const std::regex special(R"([.^$|()\[\]{}*+?\\])");
+  return std::regex_replace(text, special, R"(\$&)");
+}
 
 std::string pattern_for(const std::string& name) {
   static const std::regex placeholder(R"(\{([a-z_]+)(\+?)\})");
@@ -10,13 +18,11 @@ std::string pattern_for(const std::string& name) {
   auto begin = std::sregex_iterator(name.begin(), name.end(), placeholder);
   std::size_t last = 0;
   for (auto it = begin; it != std::sregex_iterator(); ++it) {
-    pattern +=
-        std::regex_replace(name.substr(last, static_cast<std::size_t>(it->position()) - last),
-                           std::regex(R"([.^$|()\[\]*+?\\])"), R"(\$&)");
+    pattern += escaped(name.substr(last, static_cast<std::size_t>(it->position()) - last));
     pattern += (*it)[2].length() > 0 ? "(.+)" : "([^/]+)";
     last = static_cast<std::size_t>(it->position() + it->length());
   }
-  pattern += name.substr(last);
+  pattern += escaped(name.substr(last));
   return pattern;
 }
 
@@ -36,7 +42,10 @@ RouteMatch Router::match(const std::string& method, const std::string& path) con
     std::smatch groups;
     if (!std::regex_match(path, groups, route.pattern)) continue;
     if (route.method != wanted) {
-      result.allowed_methods.push_back(route.method);
+      auto& allowed = result.allowed_methods;
+      if (std::find(allowed.begin(), allowed.end(), route.method) == allowed.end()) {
+        allowed.push_back(route.method);
+      }
       continue;
     }
     result.route = &route;
