@@ -1,8 +1,6 @@
 #include "server_process.h"
 
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,19 +26,6 @@ std::filesystem::path next_log_path() {
 }
 
 }  // namespace
-
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 std::unique_ptr<ServerProcess> ServerProcess::spawn(const std::vector<std::string>& argv,
                                                     const EnvVars& env) {
@@ -72,7 +57,12 @@ std::unique_ptr<ServerProcess> ServerProcess::spawn(const std::vector<std::strin
 
 std::unique_ptr<ServerProcess> ServerProcess::start(const std::vector<std::string>& args,
                                                     const EnvVars& env) {
-  int port = free_port();
+  auto free = free_port();
+  if (!free) {
+    ADD_FAILURE() << free.error().to_string();
+    return nullptr;
+  }
+  const int port = *free;
   std::vector<std::string> argv{"serve", "--host", "127.0.0.1", "--port", std::to_string(port)};
   argv.insert(argv.end(), args.begin(), args.end());
   auto process = spawn(argv, env);

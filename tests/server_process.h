@@ -15,9 +15,6 @@ namespace lookalike::testing {
 
 using EnvVars = std::vector<std::pair<std::string, std::string>>;
 
-// A TCP port nothing listens on right now (bound and released).
-int free_port();
-
 class ServerProcess {
  public:
   // Runs `lookalike serve --host 127.0.0.1 --port <free> ARGS...` with `env` added to the

@@ -1,7 +1,10 @@
 #include "test_support.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +19,23 @@
 #include <thread>
 
 namespace lookalike::testing {
+
+Result<int> free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return make_error(ErrorCode::kIoError, "socket() failed");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof addr;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    ::close(fd);
+    return make_error(ErrorCode::kIoError, "cannot find a free TCP port on 127.0.0.1");
+  }
+  ::close(fd);
+  return static_cast<int>(ntohs(addr.sin_port));
+}
 
 std::filesystem::path shared_dir() {
   if (const char* env = std::getenv("LOOKALIKE_SHARED_DIR")) return env;

@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/result.h"
+
 namespace lookalike::testing {
 
 // ../shared (LOOKALIKE_SHARED_DIR at build time, overridable with the env var of the same name).
@@ -41,6 +43,10 @@ struct CommandResult {
 // process gets SIGKILL after that long if it is still running (exit code 128 + 9 then).
 CommandResult run_command(const std::vector<std::string>& argv,
                           std::chrono::milliseconds kill_after = std::chrono::milliseconds(0));
+
+// A TCP port on 127.0.0.1 that was free a moment ago (bound and released); servers started on it
+// should retry on a clash.
+Result<int> free_port();
 
 // Cosine similarity of two equally long vectors, in double precision.
 double cosine(const std::vector<float>& a, const std::vector<float>& b);
